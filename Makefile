@@ -1,0 +1,52 @@
+# MediMyth: `make run` serves the API on http://127.0.0.1:8000/graphql, `make test` runs the suite.
+# Both create .venv and install what they need on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install install-dev lint format typecheck schema migrate check-migrations operations clean-data
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(PY) manage.py run
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy .
+
+schema: install
+	$(PY) manage.py export-schema
+
+migrate: install
+	$(PY) manage.py migrate
+
+check-migrations: install
+	$(VENV)/bin/alembic check
+
+operations: install
+	$(PY) ../shared/tools/check_operations.py schema.graphql
+
+clean-data:
+	rm -rf .data

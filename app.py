@@ -1,0 +1,99 @@
+"""The ASGI entry point: Starlette serving /graphql, /healthz and /readyz (gunicorn: app:app)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from db.session import Database
+from resolvers.clock import Clock, SystemClock
+from schema import schema
+from schema.view import GraphQLView
+from settings import Settings, get_settings
+
+logger = logging.getLogger("medimyth")
+
+
+async def healthz(_: Request) -> JSONResponse:
+    """The process is alive; says nothing about the database on purpose."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when PostgreSQL answers; a load balancer stops routing here while it does not."""
+    database: Database = request.app.state.database
+    if await database.ping():
+        return JSONResponse({"status": "ready", "database": "ok"})
+    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+) -> Starlette:
+    """Build the app. Nothing connects here: the engine is made in the lifespan, after fork."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if database is not None:
+            yield  # the caller owns the database (tests)
+            return
+        owned = Database(settings)
+        app.state.database = owned
+        try:
+            yield
+        finally:
+            await owned.dispose()
+
+    graphql = GraphQLView(
+        schema,
+        settings=settings,
+        clock=clock or SystemClock(),
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+    )
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    if database is not None:
+        app.state.database = database
+    return app
+
+
+def _default_app() -> Starlette:
+    logging.basicConfig(
+        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    return create_app()
+
+
+# gunicorn (and uvicorn) import this; building it reads settings but opens no connection.
+app = _default_app()

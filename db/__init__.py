@@ -1,0 +1,1 @@
+"""The data layer: ORM models, the session manager and the embedded PostgreSQL launcher."""

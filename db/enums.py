@@ -1,0 +1,49 @@
+"""Enumerations stored in the database as checked text, shared by every layer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountRole(StrEnum):
+    DOCTOR = "DOCTOR"
+    ADMIN = "ADMIN"
+
+
+class DoctorStatus(StrEnum):
+    PENDING_ACTIVATION = "PENDING_ACTIVATION"
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "BOOKED"
+    CANCELLED_BY_PATIENT = "CANCELLED_BY_PATIENT"
+    CANCELLED_BY_DOCTOR = "CANCELLED_BY_DOCTOR"
+    ARRIVED = "ARRIVED"
+    NO_SHOW = "NO_SHOW"
+    COMPLETED = "COMPLETED"
+
+
+class OtpPurpose(StrEnum):
+    REGISTER_DOCTOR = "REGISTER_DOCTOR"
+    RESET_PASSWORD = "RESET_PASSWORD"
+    BOOK_APPOINTMENT = "BOOK_APPOINTMENT"
+    MANAGE_APPOINTMENTS = "MANAGE_APPOINTMENTS"
+
+
+class NotificationChannel(StrEnum):
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+# Weeks of the month are stored as small integers: the n-th occurrence of the
+# weekday (1..5), and -1 for the last one, as in Python's negative indexing.
+LAST_WEEK = -1
+WEEK_VALUES = (1, 2, 3, 4, 5, LAST_WEEK)

@@ -1,0 +1,22 @@
+"""Every ORM model, importable from one place (Alembic reads the metadata from here)."""
+
+from db.base import Base
+from db.models.accounts import Account, Category, LoginAttempt, doctor_public_number_seq
+from db.models.booking import Appointment, SessionSeats
+from db.models.messaging import Notification, OtpChallenge
+from db.models.scheduling import Schedule, Vacation, VacationSchedule
+
+__all__ = [
+    "Account",
+    "Appointment",
+    "Base",
+    "Category",
+    "LoginAttempt",
+    "Notification",
+    "OtpChallenge",
+    "Schedule",
+    "SessionSeats",
+    "Vacation",
+    "VacationSchedule",
+    "doctor_public_number_seq",
+]

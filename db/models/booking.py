@@ -1,0 +1,109 @@
+"""Appointments and the per-session seat counter that makes booking race-free."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, created_at_column, updated_at_column
+from db.enums import AppointmentStatus
+from db.models._types import checked_enum
+from db.models.scheduling import Schedule
+
+
+class SessionSeats(Base):
+    """One row per booked session occurrence: the lock point for capacity and queue numbers.
+
+    A booking takes a seat with a single upsert on this row, so concurrent
+    bookings serialise on it (also through a transaction pooler) and queue
+    numbers are handed out without gaps or repeats.
+    """
+
+    __tablename__ = "session_seats"
+    __table_args__ = (
+        CheckConstraint("booked_count >= 0", name="booked_count_not_negative"),
+        CheckConstraint("booked_count <= last_queue_number", name="booked_within_issued"),
+    )
+
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="RESTRICT"), primary_key=True
+    )
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    booked_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_queue_number: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class Appointment(Base):
+    """One patient's place in one session occurrence."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "session_date", "queue_number"),
+        # A patient (phone + normalised name) holds at most one live booking per session.
+        Index(
+            "uq_appointments_one_booking_per_patient",
+            "schedule_id",
+            "session_date",
+            "patient_phone",
+            text("lower(btrim(patient_name))"),
+            unique=True,
+            postgresql_where="status = 'BOOKED'",
+        ),
+        Index(
+            "uq_appointments_idempotency_key",
+            "idempotency_key",
+            unique=True,
+            postgresql_where="idempotency_key IS NOT NULL",
+        ),
+        Index("ix_appointments_patient_phone", "patient_phone"),
+        CheckConstraint("queue_number >= 1", name="queue_number_positive"),
+        CheckConstraint("patient_age BETWEEN 0 AND 130", name="patient_age_range"),
+        CheckConstraint("length(btrim(patient_name)) > 0", name="patient_name_not_blank"),
+        CheckConstraint(
+            "(status IN ('CANCELLED_BY_PATIENT', 'CANCELLED_BY_DOCTOR'))"
+            " = (cancelled_at IS NOT NULL)",
+            name="cancelled_at_iff_cancelled",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="RESTRICT"))
+    session_date: Mapped[date] = mapped_column(Date)
+    queue_number: Mapped[int] = mapped_column(Integer)
+    patient_name: Mapped[str] = mapped_column(String(200))
+    patient_age: Mapped[int] = mapped_column(SmallInteger)
+    patient_phone: Mapped[str] = mapped_column(String(16))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        checked_enum(AppointmentStatus, "status"), server_default=AppointmentStatus.BOOKED.value
+    )
+    manage_token_hash: Mapped[str] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    # What the first request with this key asked for, so a reused key with another
+    # request can be told apart from a retry.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    schedule: Mapped[Schedule] = relationship(lazy="raise")
+
+    @property
+    def public_id(self) -> str:
+        return f"MMA-{self.id}"

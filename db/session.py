@@ -1,0 +1,109 @@
+"""The session manager: one engine per process, one guarded AsyncSession per request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from db.stats import record_statement
+from settings import PoolMode, Settings
+
+
+def engine_options(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The URL and create_async_engine keyword arguments for the configured pool mode."""
+    if settings.database_url is None:
+        raise RuntimeError("DATABASE_URL is not set (the launcher sets it for embedded PostgreSQL)")
+    url = make_url(settings.database_url)
+    connect_args: dict[str, Any] = {}
+    options: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        # A connection killed by a database restart is noticed at checkout, not by a user.
+        "pool_pre_ping": True,
+    }
+    if settings.db_pool_mode is PoolMode.TRANSACTION:
+        # A transaction pooler hands each transaction to any server connection, so a
+        # statement prepared on one is unknown on the next: turn off both caches
+        # (SQLAlchemy's and asyncpg's). asyncpg >= 0.31 then uses unnamed statements.
+        url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+        connect_args["statement_cache_size"] = 0
+    if settings.db_pool_mode is not PoolMode.DIRECT:
+        # Poolers close idle client connections; recycle ours before they do.
+        options["pool_recycle"] = 300
+    options["connect_args"] = connect_args
+    return url.render_as_string(hide_password=False), options
+
+
+class Database:
+    """Owns the engine and the session factory. Create it in the app's lifespan, not at import."""
+
+    def __init__(self, settings: Settings) -> None:
+        url, options = engine_options(settings)
+        self.settings = settings
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def request_session(self) -> RequestSession:
+        return RequestSession(self.sessionmaker)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for work outside a request (commands, the worker, tests)."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def ping(self, *, within: float = 2.0) -> bool:
+        """True when PostgreSQL answers within the timeout."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class RequestSession:
+    """One AsyncSession for one request, lent to one coroutine at a time.
+
+    Sibling GraphQL fields and DataLoader batches run concurrently, and an
+    AsyncSession must never be used by two coroutines at once. Every user of the
+    request's session borrows it through ``use()``, which holds a lock for the
+    whole borrow: work interleaves between borrows, never inside one. The session
+    is created on first use, so a request that needs no data opens no connection.
+    Borrows do not nest: code holding the session must not await a loader.
+    """
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._session is None:
+                self._session = self._factory()
+            yield self._session
+
+    async def close(self) -> None:
+        """Roll back anything uncommitted and return the connection to the pool."""
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None

@@ -1,0 +1,231 @@
+"""MediMyth's command line: run (development server), migrate, seed, create-admin, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parent
+
+
+def database_url() -> str:
+    """DATABASE_URL when set; otherwise the embedded PostgreSQL under .data/ (started if needed)."""
+    from db import embedded
+    from settings import Settings
+
+    settings = Settings.from_env()
+    if settings.database_url is not None:
+        return settings.database_url
+    url = embedded.start(embedded.default_data_dir(ROOT), database="medimyth")
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def describe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.query.get("host") and not parsed.host:
+        return f"embedded PostgreSQL (data in .data/postgres), database {parsed.database}"
+    return parsed.render_as_string(hide_password=True)
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from db.session import Database
+    from settings import Settings
+
+    database = Database(Settings(database_url=url, db_pool_size=1, db_max_overflow=0))
+    try:
+        async with database.session() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+def seed(url: str, *, only_if_empty: bool) -> bool:
+    from db import seed as demo
+    from resolvers.passwords import hash_password
+    from settings import Settings
+
+    settings = Settings.from_env()
+    zone = ZoneInfo(settings.default_time_zone)
+
+    async def work(session: AsyncSession) -> bool:
+        if only_if_empty and not await demo.is_empty(session):
+            return False
+        counts = await demo.seed_demo(
+            session,
+            password_hash=hash_password(DEMO_PASSWORD),
+            time_zone=settings.default_time_zone,
+            today=datetime.now(zone).date(),
+        )
+        await session.commit()
+        print("seeded demo data: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        print(
+            "demo doctors log in as asha.rao@demo.medimyth.test (and others)"
+            f" with the password {DEMO_PASSWORD!r}"
+        )
+        return True
+
+    return asyncio.run(_with_session(url, work))
+
+
+DEMO_PASSWORD = "demo password 1"
+
+
+def create_admin(url: str, *, email: str, password: str, name: str) -> int:
+    from sqlalchemy import func, select
+
+    from db.enums import AccountRole, DoctorStatus
+    from db.models import Account
+    from resolvers.passwords import hash_password
+    from settings import Settings
+
+    if len(password) < 10:
+        print("the password must have at least 10 characters", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+
+    async def work(session: AsyncSession) -> int:
+        clean_email = email.strip().lower()
+        exists = await session.scalar(
+            select(Account.id).where(func.lower(Account.email) == clean_email)
+        )
+        if exists is not None:
+            print(f"an account with email {clean_email} already exists", file=sys.stderr)
+            return 1
+        session.add(
+            Account(
+                role=AccountRole.ADMIN,
+                status=DoctorStatus.ACTIVE,
+                email=clean_email,
+                password_hash=hash_password(password),
+                name=name,
+                time_zone=settings.default_time_zone,
+            )
+        )
+        await session.commit()
+        print(f"admin {clean_email} created")
+        return 0
+
+    return asyncio.run(_with_session(url, work))
+
+
+def export_schema(path: Path) -> None:
+    from schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    print(f"wrote {path}")
+
+
+def run(*, bind: str, workers: int | None) -> int:
+    """Development server: database ready, migrated, seeded when empty, then gunicorn."""
+    url = database_url()
+    migrate(url)
+    seed(url, only_if_empty=True)
+    env = dict(os.environ, DATABASE_URL=url, BIND=bind)
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    host = bind if not bind.startswith("0.0.0.0") else bind.replace("0.0.0.0", "127.0.0.1")
+    print(
+        "\n"
+        f"  MediMyth is starting on http://{host}\n"
+        f"  GraphiQL:   http://{host}/graphql\n"
+        f"  Health:     http://{host}/healthz and /readyz\n"
+        f"  Database:   {describe(url)}\n"
+        "  OTP codes:  written to this log by the notification sender (NOTIFICATION_SENDER=log)\n"
+        "  Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "app:app", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+        )
+    ]
+    return _supervise(processes)
+
+
+def _supervise(processes: Sequence[subprocess.Popen[bytes]]) -> int:
+    """Wait for the children; pass Ctrl-C and SIGTERM on so they shut down gracefully."""
+
+    def forward(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    codes = [process.wait() for process in processes]
+    return max(codes, default=0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_parser = commands.add_parser(
+        "run", help="migrate, seed when empty, and serve (development)"
+    )
+    run_parser.add_argument("--bind", default="127.0.0.1:8000")
+    run_parser.add_argument("--workers", type=int, default=None)
+
+    commands.add_parser("migrate", help="alembic upgrade head")
+
+    seed_parser = commands.add_parser("seed", help="insert demo data")
+    seed_parser.add_argument(
+        "--if-empty", action="store_true", help="only when the database is empty"
+    )
+
+    admin_parser = commands.add_parser("create-admin", help="create an admin account")
+    admin_parser.add_argument("--email", required=True)
+    admin_parser.add_argument("--password", required=True)
+    admin_parser.add_argument("--name", default="Administrator")
+
+    export_parser = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export_parser.add_argument("path", nargs="?", default=str(ROOT / "schema.graphql"))
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(bind=args.bind, workers=args.workers)
+    if args.command == "export-schema":
+        export_schema(Path(args.path))
+        return 0
+    url = database_url()
+    if args.command == "migrate":
+        migrate(url)
+        return 0
+    if args.command == "seed":
+        if not seed(url, only_if_empty=args.if_empty):
+            print("the database already has data; nothing seeded")
+        return 0
+    # The only command left is create-admin (subparsers reject unknown ones).
+    return create_admin(url, email=args.email, password=args.password, name=args.name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Business logic: plain async functions over an AsyncSession, with keyword-only arguments."""

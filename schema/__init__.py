@@ -1,0 +1,45 @@
+"""The GraphQL layer: types, inputs and root fields; thin over resolvers/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+
+from schema.errors import (
+    AlreadyExists,
+    ErrorCodes,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+    log_unexpected,
+)
+from schema.query import Query
+
+
+class MediMythSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors)
+
+
+def build_schema(**kwargs: Any) -> MediMythSchema:
+    return MediMythSchema(
+        query=Query,
+        # Error types not yet reachable from a root field still belong to the contract.
+        types=[AlreadyExists, NotAllowed, NotFound, ValidationFailed],
+        extensions=[
+            ErrorCodes,
+            # Factories: a fresh extension per request, sharing module-level LRU caches.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+        **kwargs,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,102 @@
+"""User-facing error types (all implement UserError) and the codes on top-level results."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers import errors as results
+
+logger = logging.getLogger("medimyth.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+@strawberry.interface(description="Something the user can fix; every mutation error implements it.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="A field's problem, named so a form can show it next to the field.")
+class FieldError:
+    field: str
+    message: str
+
+
+@strawberry.type
+class ValidationFailed(UserError):
+    errors: list[FieldError]
+
+    @classmethod
+    def from_result(cls, result: results.ValidationFailed) -> ValidationFailed:
+        return cls(
+            message=result.message,
+            errors=[FieldError(field=e.field, message=e.message) for e in result.errors],
+        )
+
+
+@strawberry.type(description="The thing asked for does not exist, or is not yours to see.")
+class NotFound(UserError):
+    @classmethod
+    def from_result(cls, result: results.NotFound) -> NotFound:
+        return cls(message=result.message)
+
+
+@strawberry.type
+class AlreadyExists(UserError):
+    field: str
+
+    @classmethod
+    def from_result(cls, result: results.AlreadyExists) -> AlreadyExists:
+        return cls(message=result.message, field=result.field)
+
+
+@strawberry.type(description="The action is not possible in the current state.")
+class NotAllowed(UserError):
+    @classmethod
+    def from_result(cls, result: results.NotAllowed) -> NotAllowed:
+        return cls(message=result.message)
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """Give a top-level error its extensions.code; hide anything that is a bug."""
+    original = error.original_error
+    if isinstance(original, results.CodedError):
+        code, message = original.code, original.message
+    elif original is None:
+        # Parse, validation and variable-coercion errors: the request was malformed.
+        code, message = results.ErrorCode.BAD_USER_INPUT, error.message
+    else:
+        code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+    extensions = {**(error.extensions or {}), "code": code.value}
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Runs after execution: every top-level error leaves with a code and no internals."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error) for error in result.errors]
+
+
+def log_unexpected(error_list: list[GraphQLError]) -> None:
+    """Log bugs with their traceback; expected, coded errors are not worth a stack trace."""
+    for error in error_list:
+        original = error.original_error
+        if original is not None and not isinstance(original, results.CodedError):
+            logger.error("unexpected error in %s", error.path, exc_info=original)

@@ -1,0 +1,80 @@
+"""Root query fields: thin wrappers that call resolvers and convert what they return."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import categories, doctors
+from schema.context import Info
+from schema.types.categories import Category
+from schema.types.doctors import Doctor, DoctorConnection, DoctorEdge
+from schema.types.pagination import PageInfo
+
+strawberry.enum(doctors.DoctorOrder, description="How to order doctors.")
+
+
+@strawberry.input(description="Narrows the doctor directory; all parts are optional.")
+class DoctorFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Free text matched against name, description and specialty."
+    )
+    category_ids: list[strawberry.ID] | None = None
+    city: str | None = None
+
+    def to_resolver(self) -> doctors.DoctorFilter:
+        return doctors.DoctorFilter(
+            search=self.search,
+            category_ids=tuple(_int_ids(self.category_ids or [])),
+            city=self.city,
+        )
+
+
+def _int_ids(ids: list[strawberry.ID]) -> list[int]:
+    # An id that is not a number cannot exist; matching nothing is the honest answer.
+    return [int(raw) for raw in ids if str(raw).isdigit()] or ([-1] if ids else [])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every specialty, by name.")
+    async def categories(self, info: Info) -> list[Category]:
+        async with info.context.db.use() as session:
+            models = await categories.list_categories(session=session)
+        return [Category.from_model(model) for model in models]
+
+    @strawberry.field(description="One active doctor by public id (MMD-<n>), or null.")
+    async def doctor(self, info: Info, public_id: str) -> Doctor | None:
+        async with info.context.db.use() as session:
+            model = await doctors.get_public_doctor(session=session, public_id=public_id)
+        if model is None:
+            return None
+        info.context.loaders.account_by_id.prime(model.id, model)
+        return Doctor.from_model(model)
+
+    @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")
+    async def doctors(
+        self,
+        info: Info,
+        filter: DoctorFilter | None = None,  # noqa: A002 - the contract's argument name
+        order_by: doctors.DoctorOrder = doctors.DoctorOrder.RELEVANCE,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DoctorConnection:
+        async with info.context.db.use() as session:
+            page = await doctors.list_public_doctors(
+                session=session,
+                doctor_filter=(filter or DoctorFilter()).to_resolver(),
+                order=order_by,
+                first=first,
+                after=after,
+            )
+        for model in page.items:
+            info.context.loaders.account_by_id.prime(model.id, model)
+        return DoctorConnection(
+            total_count=page.total_count,
+            page_info=PageInfo.from_page(page),
+            edges=[
+                DoctorEdge(cursor=page.cursor(index), node=Doctor.from_model(model))
+                for index, model in enumerate(page.items)
+            ],
+        )

@@ -1,0 +1,1 @@
+"""GraphQL object types: each converts from the ORM explicitly and keeps foreign keys private."""

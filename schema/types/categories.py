@@ -1,0 +1,22 @@
+"""The Category type: a medical specialty."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db.models import Category as CategoryModel
+from schema.context import Info
+
+
+@strawberry.type(description="A medical specialty, such as Cardiology.")
+class Category:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_model(cls, model: CategoryModel) -> Category:
+        return cls(id=strawberry.ID(str(model.id)), name=model.name)
+
+    @strawberry.field(description="How many doctors the public can find in this category.")
+    async def active_doctor_count(self, info: Info) -> int:
+        return await info.context.loaders.active_doctor_count_by_category_id.load(int(self.id))

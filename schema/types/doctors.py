@@ -1,0 +1,73 @@
+"""The public Doctor type: what anyone can see of an active doctor."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db.models import Account
+from schema.context import Info
+from schema.types.categories import Category
+from schema.types.pagination import PageInfo
+from schema.types.schedules import Schedule
+
+
+@strawberry.type(description="An active doctor as the public sees them; hidden contacts are null.")
+class Doctor:
+    id: strawberry.ID
+    public_id: str
+    name: str
+    description: str | None
+    category_label: str | None
+    email: str | None
+    phone: str | None
+    registration_number: str | None
+    address: str | None
+    city: str | None
+    time_zone: str
+    profile_picture_url: str | None
+    category_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, model: Account) -> Doctor:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            public_id=model.public_id or "",
+            name=model.name,
+            description=model.description,
+            category_label=model.category_label,
+            email=model.email if model.email_visible else None,
+            phone=model.phone if model.phone_visible else None,
+            registration_number=(
+                model.registration_number if model.registration_number_visible else None
+            ),
+            address=model.address,
+            city=model.city,
+            time_zone=model.time_zone,
+            profile_picture_url=model.profile_picture_url,
+            category_id=model.category_id,
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_id is None:
+            return None
+        category = await info.context.loaders.category_by_id.load(self.category_id)
+        return None if category is None else Category.from_model(category)
+
+    @strawberry.field(description="The doctor's active schedules, by weekday and start time.")
+    async def schedules(self, info: Info) -> list[Schedule]:
+        models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
+        return [Schedule.from_model(model) for model in models]
+
+
+@strawberry.type
+class DoctorEdge:
+    cursor: str
+    node: Doctor
+
+
+@strawberry.type
+class DoctorConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[DoctorEdge]

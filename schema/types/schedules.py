@@ -1,0 +1,75 @@
+"""The Schedule type: a doctor's recurring chamber."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import strawberry
+
+from db.models import Schedule as ScheduleModel
+from schema.context import Info
+from schema.types.enums import Weekday, WeekOfMonth
+
+
+@strawberry.type(
+    description="A chamber: where and when a doctor sees patients, every matching week."
+)
+class Schedule:
+    id: strawberry.ID
+    weekday: Weekday
+    weeks_of_month: list[WeekOfMonth] = strawberry.field(
+        description="Which occurrences of the weekday in a month; empty means every week."
+    )
+    start_time: time
+    end_time: time | None
+    fee: int = strawberry.field(description="In whole units of the local currency.")
+    patient_limit: int | None = strawberry.field(description="Null means no limit.")
+    clinic_name: str | None
+    medical_shop: str | None
+    address: str
+    booking_opens_days_before: int
+    booking_closes_hours_before: int
+    is_active: bool
+    doctor_id: strawberry.Private[int]
+    own_contact_phone: strawberry.Private[str | None]
+    # The owner sees the phone that patients would be shown plus the fallback.
+    owner_view: strawberry.Private[bool]
+
+    @classmethod
+    def from_model(cls, model: ScheduleModel, *, owner_view: bool = False) -> Schedule:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            weekday=Weekday(model.weekday),
+            weeks_of_month=[
+                WeekOfMonth(week) for week in sorted(model.weeks_of_month, key=_week_order)
+            ],
+            start_time=model.start_time,
+            end_time=model.end_time,
+            fee=model.fee,
+            patient_limit=model.patient_limit,
+            clinic_name=model.clinic_name,
+            medical_shop=model.medical_shop,
+            address=model.address,
+            booking_opens_days_before=model.booking_opens_days_before,
+            booking_closes_hours_before=model.booking_closes_hours_before,
+            is_active=model.is_active,
+            doctor_id=model.doctor_id,
+            own_contact_phone=model.contact_phone,
+            owner_view=owner_view,
+        )
+
+    @strawberry.field(
+        description="The schedule's own phone, else the doctor's phone if the doctor shows it."
+    )
+    async def contact_phone(self, info: Info) -> str | None:
+        if self.own_contact_phone is not None:
+            return self.own_contact_phone
+        doctor = await info.context.loaders.account_by_id.load(self.doctor_id)
+        if doctor is None or not (self.owner_view or doctor.phone_visible):
+            return None
+        return doctor.phone
+
+
+def _week_order(week: int) -> int:
+    # LAST (-1) sorts after FIFTH.
+    return 6 if week < 0 else week

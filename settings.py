@@ -1,0 +1,145 @@
+"""MediMyth's settings: read once from the environment, validated, immutable."""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+# A development-only secret: good enough to sign tokens on a laptop, refused in
+# production so a deployment can never run with a key that is public on GitHub.
+DEVELOPMENT_SECRET = "medimyth-development-secret-do-not-use-in-production"
+
+
+class SettingsError(ValueError):
+    """The environment holds a setting MediMyth cannot run with."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class PoolMode(StrEnum):
+    """How the app reaches PostgreSQL; decides statement caching and pooling."""
+
+    DIRECT = "direct"
+    SESSION = "session"
+    TRANSACTION = "transaction"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    db_pool_mode: PoolMode = PoolMode.DIRECT
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 10.0
+    db_statement_timeout_ms: int = 5000
+    secret_key: str = DEVELOPMENT_SECRET
+    access_token_ttl_minutes: int = 60 * 12
+    environment: Environment = Environment.DEVELOPMENT
+    default_time_zone: str = "Asia/Kolkata"
+    default_country_code: str = "+91"
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        environment = _choice(env, "ENVIRONMENT", Environment, Environment.DEVELOPMENT)
+        secret = env.get("SECRET_KEY", "").strip()
+        if environment is Environment.PRODUCTION and (
+            not secret or secret == DEVELOPMENT_SECRET or len(secret) < 32
+        ):
+            raise SettingsError(
+                "SECRET_KEY must be set to a random string of at least 32 characters "
+                "when ENVIRONMENT=production"
+            )
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL")),
+            db_pool_mode=_choice(env, "DB_POOL_MODE", PoolMode, PoolMode.DIRECT),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 5, minimum=1),
+            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
+            db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10, minimum=1)),
+            db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
+            secret_key=secret or DEVELOPMENT_SECRET,
+            access_token_ttl_minutes=_int(env, "ACCESS_TOKEN_TTL_MINUTES", 720, minimum=1),
+            environment=environment,
+            default_time_zone=_time_zone(env.get("DEFAULT_TIME_ZONE", "Asia/Kolkata")),
+            default_country_code=_country_code(env.get("DEFAULT_COUNTRY_CODE", "+91")),
+            cors_origins=tuple(
+                origin.strip()
+                for origin in env.get("CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _database_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    # PaaS dashboards hand out postgres:// or postgresql:// URLs; the app talks asyncpg.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if not url.startswith("postgresql+asyncpg://"):
+        raise SettingsError("DATABASE_URL must be a postgresql+asyncpg:// URL")
+    return url
+
+
+def _choice(env: Mapping[str, str], name: str, enum: type[E], default: E) -> E:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise SettingsError(f"{name} must be one of: {allowed}") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _time_zone(raw: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"DEFAULT_TIME_ZONE {raw!r} is not an IANA time zone") from None
+    return raw
+
+
+def _country_code(raw: str) -> str:
+    code = raw.strip()
+    if not code.startswith("+") or not code[1:].isdigit() or not 1 <= len(code) - 1 <= 3:
+        raise SettingsError("DEFAULT_COUNTRY_CODE must look like +91")
+    return code
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings.from_env()

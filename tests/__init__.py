@@ -1,0 +1,1 @@
+"""MediMyth's test suite: specs organised by feature, run against real PostgreSQL."""

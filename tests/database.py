@@ -1,0 +1,80 @@
+"""Finds the PostgreSQL server for a test run and makes fresh databases on it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> tuple[str, Callable[[], None]]:
+    """TEST_DATABASE_URL when set, else an embedded server private to this run; and how to stop it."""
+    configured = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if configured:
+        return configured.replace("postgresql://", "postgresql+asyncpg://", 1), lambda: None
+    from db import embedded
+
+    data_dir = Path(tempfile.mkdtemp(prefix="medimyth-test-")) / "postgres"
+    url, server = embedded.start_server(data_dir, database="medimyth_test", cleanup="delete")
+    return url, server.cleanup
+
+
+def asyncpg_dsn(url: str) -> tuple[str, dict[str, str]]:
+    """asyncpg.connect arguments for a SQLAlchemy URL (the socket dir travels as host=)."""
+    parsed = make_url(url)
+    kwargs: dict[str, str] = {}
+    host = parsed.query.get("host")
+    if isinstance(host, str):
+        kwargs["host"] = host
+    plain = parsed.set(drivername="postgresql", query={})
+    return plain.render_as_string(hide_password=False), kwargs
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def create_database(url: str, *, prefix: str) -> str:
+    """Create an empty database beside the one in url; return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    dsn, kwargs = asyncpg_dsn(with_database(url, "postgres"))
+    connection = await asyncpg.connect(dsn, **kwargs)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(url, name)
+
+
+async def drop_database(url: str) -> None:
+    name = make_url(url).database
+    dsn, kwargs = asyncpg_dsn(with_database(url, "postgres"))
+    connection = await asyncpg.connect(dsn, **kwargs)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def alembic(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the alembic CLI against url, as a release or a developer would."""
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
