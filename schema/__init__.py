@@ -7,8 +7,10 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.discovery import DiscoveryQuery
 from schema.errors import (
     AlreadyExists,
     ErrorCodes,
@@ -17,7 +19,10 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
-from schema.query import Query
+
+# Each feature contributes its root fields as a class; the roots merge them.
+QUERIES: tuple[type, ...] = (DiscoveryQuery,)
+MUTATIONS: tuple[type, ...] = ()
 
 
 class MediMythSchema(strawberry.Schema):
@@ -29,7 +34,8 @@ class MediMythSchema(strawberry.Schema):
 
 def build_schema(**kwargs: Any) -> MediMythSchema:
     return MediMythSchema(
-        query=Query,
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         # Error types not yet reachable from a root field still belong to the contract.
         types=[AlreadyExists, NotAllowed, NotFound, ValidationFailed],
         extensions=[

@@ -1,36 +1,14 @@
-"""DataLoaders: one batched query per kind of nested lookup, created fresh for every request.
-
-Each loader says what it reads: entities (``select(Model)`` then ``.scalars()``)
-or column tuples (``select(Model.a, Model.b)`` then rows). Each returns one
-result per key, in key order, and borrows the request's session through
-``RequestSession.use()`` so batches never share it concurrently.
-"""
+"""Loaders for the catalogue: categories, accounts, a doctor's schedules, doctor counts."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
-from typing import Any, TypeVar
 
-from aiodataloader import DataLoader
 from sqlalchemy import func, select
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account, Category, Schedule
-from db.session import RequestSession
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class SessionLoader(DataLoader[K, V]):
-    def __init__(self, db: RequestSession) -> None:
-        super().__init__()
-        self.db = db
-
-
-def by_key(keys: Sequence[K], found: dict[K, V], default: Any = None) -> list[V]:
-    return [found.get(key, default) for key in keys]
+from resolvers.loaders.base import SessionLoader, by_key
 
 
 class CategoryByIdLoader(SessionLoader[int, Category | None]):
@@ -84,13 +62,3 @@ class ActiveDoctorCountByCategoryIdLoader(SessionLoader[int, int]):
                 )
             ).all()
         return by_key(keys, dict(rows), default=0)
-
-
-class Loaders:
-    """The request's loaders; a new set per request so nothing is cached across users."""
-
-    def __init__(self, db: RequestSession) -> None:
-        self.category_by_id = CategoryByIdLoader(db)
-        self.account_by_id = AccountByIdLoader(db)
-        self.schedules_by_doctor_id = SchedulesByDoctorIdLoader(db)
-        self.active_doctor_count_by_category_id = ActiveDoctorCountByCategoryIdLoader(db)

@@ -1,4 +1,4 @@
-"""Root query fields: thin wrappers that call resolvers and convert what they return."""
+"""Public discovery root fields: categories, one doctor, the doctor directory."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _int_ids(ids: list[strawberry.ID]) -> list[int]:
 
 
 @strawberry.type
-class Query:
+class DiscoveryQuery:
     @strawberry.field(description="Every specialty, by name.")
     async def categories(self, info: Info) -> list[Category]:
         async with info.context.db.use() as session:
