@@ -68,6 +68,17 @@ class NotAllowed:
 
 
 @dataclass(frozen=True, slots=True)
+class OtpInvalid:
+    message: str = "The code is wrong, expired or already used; request a new one."
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    retry_after: int
+    message: str = "Too many requests; try again later."
+
+
+@dataclass(frozen=True, slots=True)
 class Problems:
     """Collects field problems so a user hears about all of them at once."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, OtpPurpose
 from db.models import OtpChallenge
+from resolvers.errors import RateLimited
 from resolvers.notifications import enqueue
 
 CODE_TTL = timedelta(minutes=10)
@@ -39,12 +40,6 @@ class OtpSent:
     phone: str
     expires_at: datetime
     resend_available_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimited:
-    retry_after: int
-    message: str = "Too many requests; try again later."
 
 
 def hash_code(*, secret: str, phone: str, purpose: OtpPurpose, code: str) -> str:

@@ -16,6 +16,8 @@ from schema.errors import (
     ErrorCodes,
     NotAllowed,
     NotFound,
+    OtpInvalid,
+    RateLimited,
     ValidationFailed,
     log_unexpected,
 )
@@ -37,7 +39,7 @@ def build_schema(**kwargs: Any) -> MediMythSchema:
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         # Error types not yet reachable from a root field still belong to the contract.
-        types=[AlreadyExists, NotAllowed, NotFound, ValidationFailed],
+        types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.

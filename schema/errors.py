@@ -62,6 +62,22 @@ class NotAllowed(UserError):
         return cls(message=result.message)
 
 
+@strawberry.type(description="The one-time code is wrong, expired, used, or for another purpose.")
+class OtpInvalid(UserError):
+    @classmethod
+    def from_result(cls, result: results.OtpInvalid) -> OtpInvalid:
+        return cls(message=result.message)
+
+
+@strawberry.type(description="Slow down: retry after the given number of seconds.")
+class RateLimited(UserError):
+    retry_after: int
+
+    @classmethod
+    def from_result(cls, result: results.RateLimited) -> RateLimited:
+        return cls(message=result.message, retry_after=result.retry_after)
+
+
 def coded(error: GraphQLError) -> GraphQLError:
     """Give a top-level error its extensions.code; hide anything that is a bug."""
     original = error.original_error
