@@ -1,0 +1,93 @@
+"""The private Account type: what a signed-in account (and an admin) sees of an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from db.enums import AccountRole, DoctorStatus
+from db.models import Account as AccountModel
+from schema.context import Info
+from schema.types import enums as _registered_enums  # noqa: F401 - registers the enums above
+from schema.types.categories import Category
+from schema.types.pagination import PageInfo
+from schema.types.schedules import Schedule
+
+
+@strawberry.type(
+    description="An account as its owner (or an admin) sees it: every field, hidden or not."
+)
+class Account:
+    id: strawberry.ID
+    role: AccountRole
+    public_id: str | None = strawberry.field(
+        description="MMD-<n>, assigned when an admin first activates the doctor."
+    )
+    status: DoctorStatus
+    name: str
+    email: str
+    phone: str | None
+    registration_number: str | None
+    description: str | None
+    category_label: str | None
+    address: str | None
+    city: str | None
+    time_zone: str
+    profile_picture_url: str | None
+    referral_code: str | None
+    email_visible: bool
+    phone_visible: bool
+    registration_number_visible: bool
+    created_at: datetime
+    category_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, model: AccountModel) -> Account:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            role=model.role,
+            public_id=model.public_id,
+            status=model.status,
+            name=model.name,
+            email=model.email,
+            phone=model.phone,
+            registration_number=model.registration_number,
+            description=model.description,
+            category_label=model.category_label,
+            address=model.address,
+            city=model.city,
+            time_zone=model.time_zone,
+            profile_picture_url=model.profile_picture_url,
+            referral_code=model.referral_code,
+            email_visible=model.email_visible,
+            phone_visible=model.phone_visible,
+            registration_number_visible=model.registration_number_visible,
+            created_at=model.created_at,
+            category_id=model.category_id,
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_id is None:
+            return None
+        category = await info.context.loaders.category_by_id.load(self.category_id)
+        return None if category is None else Category.from_model(category)
+
+    @strawberry.field(description="The account's active schedules, as their owner sees them.")
+    async def schedules(self, info: Info) -> list[Schedule]:
+        models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
+        return [Schedule.from_model(model, owner_view=True) for model in models]
+
+
+@strawberry.type
+class AccountEdge:
+    cursor: str
+    node: Account
+
+
+@strawberry.type
+class AccountConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[AccountEdge]
