@@ -26,6 +26,13 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class NotificationSender(StrEnum):
+    """How the worker delivers outbox messages: to the log (development) or an HTTP gateway."""
+
+    LOG = "log"
+    WEBHOOK = "webhook"
+
+
 class PoolMode(StrEnum):
     """How the app reaches PostgreSQL; decides statement caching and pooling."""
 
@@ -49,6 +56,9 @@ class Settings:
     default_country_code: str = "+91"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "INFO"
+    notification_sender: NotificationSender = NotificationSender.LOG
+    notification_webhook_url: str | None = None
+    notification_poll_seconds: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -59,6 +69,7 @@ class Settings:
         env = os.environ if environ is None else environ
         environment = _choice(env, "ENVIRONMENT", Environment, Environment.DEVELOPMENT)
         secret = env.get("SECRET_KEY", "").strip()
+        sender = _choice(env, "NOTIFICATION_SENDER", NotificationSender, NotificationSender.LOG)
         if environment is Environment.PRODUCTION and (
             not secret or secret == DEVELOPMENT_SECRET or len(secret) < 32
         ):
@@ -84,7 +95,19 @@ class Settings:
                 if origin.strip()
             ),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            notification_sender=sender,
+            notification_webhook_url=_webhook_url(env, sender),
+            notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
         )
+
+
+def _webhook_url(env: Mapping[str, str], sender: NotificationSender) -> str | None:
+    url = env.get("NOTIFICATION_WEBHOOK_URL", "").strip() or None
+    if sender is NotificationSender.WEBHOOK and url is None:
+        raise SettingsError("NOTIFICATION_WEBHOOK_URL is required when NOTIFICATION_SENDER=webhook")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise SettingsError("NOTIFICATION_WEBHOOK_URL must be an http:// or https:// URL")
+    return url
 
 
 def _database_url(raw: str | None) -> str | None:
