@@ -44,6 +44,9 @@ class PoolMode(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
+    # Migrations may need a session-mode connection (DDL, advisory locks) even
+    # when the app itself talks through a transaction pooler.
+    migrations_database_url: str | None = None
     db_pool_mode: PoolMode = PoolMode.DIRECT
     db_pool_size: int = 5
     db_max_overflow: int = 5
@@ -79,6 +82,7 @@ class Settings:
             )
         return cls(
             database_url=_database_url(env.get("DATABASE_URL")),
+            migrations_database_url=_database_url(env.get("MIGRATIONS_DATABASE_URL")),
             db_pool_mode=_choice(env, "DB_POOL_MODE", PoolMode, PoolMode.DIRECT),
             db_pool_size=_int(env, "DB_POOL_SIZE", 5, minimum=1),
             db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 5, minimum=0),

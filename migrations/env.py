@@ -29,6 +29,8 @@ def database_url() -> tuple[str, dict[str, object]]:
     settings = Settings.from_env()
     if explicit:
         settings = Settings(database_url=explicit, db_pool_mode=settings.db_pool_mode)
+    elif settings.migrations_database_url is not None:
+        settings = Settings(database_url=settings.migrations_database_url)
     elif settings.database_url is None:
         root = Path(__file__).resolve().parent.parent
         url = embedded.start(embedded.default_data_dir(root), database="medimyth")
