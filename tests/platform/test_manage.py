@@ -51,10 +51,20 @@ async def test_create_admin_stores_an_argon2_hash_and_refuses_a_second_one(
 ) -> None:
     # when
     first = manage(
-        migrated_database, "create-admin", "--email", "Root@Example.org", "--password", "a long password"
+        migrated_database,
+        "create-admin",
+        "--email",
+        "Root@Example.org",
+        "--password",
+        "a long password",
     )
     again = manage(
-        migrated_database, "create-admin", "--email", "root@example.org", "--password", "another password"
+        migrated_database,
+        "create-admin",
+        "--email",
+        "root@example.org",
+        "--password",
+        "another password",
     )
     # then
     assert first.returncode == 0, first.stderr

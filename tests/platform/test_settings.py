@@ -61,7 +61,9 @@ def test_bad_values_are_refused_with_the_setting_named(name: str, value: str) ->
 
 def test_cors_origins_are_a_comma_separated_allow_list() -> None:
     # when
-    settings = Settings.from_env({"CORS_ORIGINS": "https://medimyth.in, https://admin.medimyth.in,"})
+    settings = Settings.from_env(
+        {"CORS_ORIGINS": "https://medimyth.in, https://admin.medimyth.in,"}
+    )
     # then
     assert settings.cors_origins == ("https://medimyth.in", "https://admin.medimyth.in")
 
@@ -88,9 +90,7 @@ def test_direct_and_session_modes_keep_prepared_statements(mode: PoolMode) -> No
 
 def test_pool_size_and_overflow_come_from_the_environment() -> None:
     # when
-    settings = Settings.from_env(
-        {"DATABASE_URL": URL, "DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "0"}
-    )
+    settings = Settings.from_env({"DATABASE_URL": URL, "DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "0"})
     _, options = engine_options(settings)
     # then
     assert (options["pool_size"], options["max_overflow"]) == (3, 0)
