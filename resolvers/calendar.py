@@ -92,7 +92,8 @@ class WeeklyPattern:
         if not self.can_coincide(other):
             return []
         if not self.weeks:
-            return sorted(other.weeks, key=week_order) if other.weeks else [None]
+            theirs = sorted(other.weeks, key=week_order)
+            return [*theirs] if theirs else [None]
         return [
             week
             for week in sorted(self.weeks, key=week_order)
@@ -230,7 +231,7 @@ class Occurrence:
     """One schedule on one date, with everything a patient needs to decide to book."""
 
     schedule_id: int
-    date: date
+    day: date
     times: SessionTimes
     capacity: int | None
     booked_count: int
@@ -277,7 +278,7 @@ def occurrence(
     blocking = [span for span in vacations if span.covers(day)]
     return Occurrence(
         schedule_id=schedule_id,
-        date=day,
+        day=day,
         times=times,
         capacity=rules.capacity,
         booked_count=booked,
