@@ -93,6 +93,9 @@ class Appointment(Base):
         checked_enum(AppointmentStatus, "status"), server_default=AppointmentStatus.BOOKED.value
     )
     manage_token_hash: Mapped[str] = mapped_column(String(128))
+    # The token is an HMAC of the server secret over the id and this random salt, so an
+    # idempotent retry can show it again while only its hash is kept.
+    manage_token_salt: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     # What the first request with this key asked for, so a reused key with another
     # request can be told apart from a retry.
