@@ -1,18 +1,29 @@
-"""Public discovery of doctors: one doctor by public id, and the searchable directory."""
+"""Public discovery of doctors: one doctor by public id, and the searchable directory.
+
+Search is typo-tolerant with pg_trgm: a doctor matches when the text is close to
+a stretch of their name, description, specialty label or category name (word
+similarity of at least SEARCH_THRESHOLD), and ranks by the best of those.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Boolean, ColumnElement, Select, String, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account
+from db.models import Account, Category
 from resolvers.pagination import Page, decode_cursor, page_size
 
 PUBLIC_ID_PREFIX = "MMD-"
+# 0.5 keeps one-letter slips ("Asha Rrao" 0.73, "cardiolgy" 0.70, "Mira Iyer" 0.60)
+# and drops chance overlaps with unrelated descriptions (about 0.1 to 0.3).
+SEARCH_THRESHOLD = 0.5
+MAX_SEARCH_LENGTH = 100
 
 
 class DoctorOrder(StrEnum):
@@ -47,8 +58,41 @@ async def get_public_doctor(*, session: AsyncSession, public_id: str) -> Account
     return await session.scalar(select(Account).where(Account.public_number == number, is_public()))
 
 
+def search_text(raw: str | None) -> str | None:
+    """The search as matched: single-spaced, trimmed, bounded; None when there is nothing."""
+    if raw is None:
+        return None
+    clean = " ".join(raw.split())[:MAX_SEARCH_LENGTH]
+    return clean or None
+
+
+def _close_to(text: str, column: QueryableAttribute[Any]) -> ColumnElement[bool]:
+    # The operator form (text <% column) can use the trigram indexes; its threshold is
+    # the transaction's pg_trgm.word_similarity_threshold, set in list_public_doctors.
+    return literal(text, String).op("<%", return_type=Boolean)(column)
+
+
+def _relevance(text: str) -> ColumnElement[float]:
+    # greatest() skips NULLs: a missing description or category does not sink a doctor.
+    return func.greatest(
+        func.word_similarity(text, Account.name),
+        func.word_similarity(text, Category.name),
+        func.word_similarity(text, Account.category_label),
+        func.word_similarity(text, Account.description),
+    )
+
+
 def _filtered(doctor_filter: DoctorFilter) -> Select[Account]:
-    query = select(Account).where(is_public())
+    query = select(Account).outerjoin(Category, Category.id == Account.category_id)
+    query = query.where(is_public())
+    text = search_text(doctor_filter.search)
+    if text is not None:
+        query = query.where(
+            _close_to(text, Account.name)
+            | _close_to(text, Account.description)
+            | _close_to(text, Account.category_label)
+            | Account.category_id.in_(select(Category.id).where(_close_to(text, Category.name)))
+        )
     if doctor_filter.category_ids:
         query = query.where(Account.category_id.in_(doctor_filter.category_ids))
     if doctor_filter.city and doctor_filter.city.strip():
@@ -66,9 +110,24 @@ async def list_public_doctors(
 ) -> Page[Account]:
     limit = page_size(first)
     offset = decode_cursor(after)
+    text = search_text(doctor_filter.search)
+    if text is not None:
+        # Local to this transaction, so other requests' trigram queries keep their default.
+        await session.execute(
+            select(
+                func.set_config("pg_trgm.word_similarity_threshold", str(SEARCH_THRESHOLD), True)
+            )
+        )
     query = _filtered(doctor_filter)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(func.lower(Account.name), Account.id)
+    by_name = (func.lower(Account.name), Account.id)
+    if order is DoctorOrder.RELEVANCE and text is not None:
+        # Among equally close matches, a match on the name comes first.
+        ordered = query.order_by(
+            _relevance(text).desc(), func.word_similarity(text, Account.name).desc(), *by_name
+        )
+    else:
+        ordered = query.order_by(*by_name)
     doctors = (await session.scalars(ordered.offset(offset).limit(limit + 1))).all()
     return Page(
         items=doctors[:limit],

@@ -10,6 +10,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.accounts import AccountMutation, AccountQuery
+from schema.admin import AdminMutation, AdminQuery
 from schema.discovery import DiscoveryQuery
 from schema.errors import (
     AlreadyExists,
@@ -23,8 +25,8 @@ from schema.errors import (
 )
 
 # Each feature contributes its root fields as a class; the roots merge them.
-QUERIES: tuple[type, ...] = (DiscoveryQuery,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (DiscoveryQuery, AccountQuery, AdminQuery)
+MUTATIONS: tuple[type, ...] = (AccountMutation, AdminMutation)
 
 
 class MediMythSchema(strawberry.Schema):
