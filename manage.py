@@ -1,4 +1,4 @@
-"""MediMyth's command line: run (development server), migrate, seed, create-admin, export-schema."""
+"""MediMyth's command line: run, migrate, seed, create-admin, worker, export-schema."""
 
 from __future__ import annotations
 
@@ -134,6 +134,50 @@ def create_admin(url: str, *, email: str, password: str, name: str) -> int:
     return asyncio.run(_with_session(url, work))
 
 
+def worker(*, once: bool) -> int:
+    """Deliver the notification outbox until SIGTERM/Ctrl-C (or, with --once, until it is empty)."""
+    import logging
+
+    from db.session import Database
+    from resolvers.clock import SystemClock
+    from resolvers.delivery import run_worker
+    from resolvers.senders import WebhookSender, sender_from_settings
+    from settings import Settings
+
+    url = database_url()
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    sender = sender_from_settings(settings)
+    logging.getLogger("medimyth.worker").info(
+        "notification worker started: sender=%s", settings.notification_sender.value
+    )
+
+    async def work() -> None:
+        database = Database(Settings(database_url=url, db_pool_size=2, db_max_overflow=0))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await run_worker(
+                database=database,
+                sender=sender,
+                clock=SystemClock(),
+                poll_seconds=settings.notification_poll_seconds,
+                stop=stop,
+                once=once,
+            )
+        finally:
+            if isinstance(sender, WebhookSender):
+                await sender.close()
+            await database.dispose()
+
+    asyncio.run(work())
+    return 0
+
+
 def export_schema(path: Path) -> None:
     from schema import schema
 
@@ -165,7 +209,9 @@ def run(*, bind: str, workers: int | None) -> int:
             [sys.executable, "-m", "gunicorn", "app:app", "-c", "gunicorn.conf.py"],
             cwd=ROOT,
             env=env,
-        )
+        ),
+        # The outbox worker: delivers OTP codes and other messages (to this log by default).
+        subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=ROOT, env=env),
     ]
     return _supervise(processes)
 
@@ -206,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin_parser.add_argument("--password", required=True)
     admin_parser.add_argument("--name", default="Administrator")
 
+    worker_parser = commands.add_parser("worker", help="deliver the notification outbox")
+    worker_parser.add_argument(
+        "--once", action="store_true", help="deliver what is due now, then exit"
+    )
+
     export_parser = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export_parser.add_argument("path", nargs="?", default=str(ROOT / "schema.graphql"))
 
@@ -215,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export-schema":
         export_schema(Path(args.path))
         return 0
+    if args.command == "worker":
+        return worker(once=args.once)
     url = database_url()
     if args.command == "migrate":
         migrate(url)

@@ -8,6 +8,8 @@ once: a worker that dies after sending but before committing sends again.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationStatus
 from db.models import Notification
+from db.session import Database
+from resolvers.clock import Clock
 from resolvers.senders import DeliveryError, Message, Sender
 
 logger = logging.getLogger("medimyth.notifications")
@@ -92,3 +96,36 @@ def _message(notification: Notification) -> Message:
         subject=notification.subject,
         body=notification.body,
     )
+
+
+async def run_worker(
+    *,
+    database: Database,
+    sender: Sender,
+    clock: Clock,
+    poll_seconds: float,
+    stop: asyncio.Event,
+    once: bool = False,
+) -> DeliveryReport:
+    """Deliver until stopped (or, with once, until nothing is due); returns the totals."""
+    sent = retried = failed = 0
+    while not stop.is_set():
+        try:
+            async with database.session() as session:
+                report = await deliver_due(session=session, sender=sender, now=clock.now())
+        except Exception:
+            # The database may be restarting: keep the worker alive and try again shortly.
+            logger.exception("notification delivery step failed")
+            report = DeliveryReport()
+            if once:
+                raise
+        sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
+        if report.claimed:
+            logger.debug("delivered: %s", report)
+        if report.claimed >= BATCH_SIZE:
+            continue  # more may be waiting: no pause
+        if once:
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+    return DeliveryReport(sent=sent, retried=retried, failed=failed)
