@@ -64,6 +64,19 @@ class Account(Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
+        # Search also matches descriptions and free-text specialties (text <% column).
+        Index(
+            "ix_accounts_description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_accounts_category_label_trgm",
+            "category_label",
+            postgresql_using="gin",
+            postgresql_ops={"category_label": "gin_trgm_ops"},
+        ),
         CheckConstraint(
             "role <> 'DOCTOR' OR (phone IS NOT NULL AND registration_number IS NOT NULL"
             " AND address IS NOT NULL AND city IS NOT NULL)",
