@@ -12,7 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graphql import DocumentNode, OperationDefinitionNode, parse, print_ast
+from graphql import (
+    REMOVE,
+    DocumentNode,
+    FieldNode,
+    OperationDefinitionNode,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 OPERATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "operations"
 
@@ -32,12 +43,52 @@ def _operations() -> dict[str, str]:
     return found
 
 
-def operation(name: str) -> str:
-    """The text of one named operation, ready to post as a GraphQL query."""
+def operation(name: str, *, without: tuple[str, ...] = ()) -> str:
+    """The text of one named operation, ready to post as a GraphQL query.
+
+    ``without`` drops fields by name wherever they are selected: a test of one
+    feature can send the frontend's document minus another feature's fields.
+    """
     try:
-        return _operations()[name]
+        text = _operations()[name]
     except KeyError:
         raise KeyError(f"no operation named {name} in {OPERATIONS_DIR}") from None
+    if not without:
+        return text
+    document = visit(parse(text), _DropFields(set(without)))
+    return print_ast(visit(document, _DropUnusedVariables(_used_variables(document))))
+
+
+def _used_variables(document: DocumentNode) -> set[str]:
+    used: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_variable(self, node: VariableNode, _key: Any, parent: Any, *_: Any) -> None:
+            if not isinstance(parent, VariableDefinitionNode):
+                used.add(node.name.value)
+
+    visit(document, Collect())
+    return used
+
+
+class _DropUnusedVariables(Visitor):
+    """Without its fields, an operation must not declare the variables only they used."""
+
+    def __init__(self, used: set[str]) -> None:
+        super().__init__()
+        self.used = used
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> Any:
+        return None if node.variable.name.value in self.used else REMOVE
+
+
+class _DropFields(Visitor):
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def enter_field(self, node: FieldNode, *_: Any) -> Any:
+        return REMOVE if node.name.value in self.names else None
 
 
 def example_variables(name: str) -> dict[str, Any]:
