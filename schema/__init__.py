@@ -23,10 +23,11 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
+from schema.scheduling import SchedulingMutation
 
 # Each feature contributes its root fields as a class; the roots merge them.
 QUERIES: tuple[type, ...] = (DiscoveryQuery, AccountQuery, AdminQuery)
-MUTATIONS: tuple[type, ...] = (AccountMutation, AdminMutation)
+MUTATIONS: tuple[type, ...] = (AccountMutation, AdminMutation, SchedulingMutation)
 
 
 class MediMythSchema(strawberry.Schema):

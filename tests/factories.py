@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account, Category, Schedule
+from db.models import Account, Appointment, Category, Schedule, SessionSeats
+from resolvers.manage_tokens import hash_token
 from resolvers.passwords import hash_password
 
 _sequence = itertools.count(1)
@@ -102,3 +103,37 @@ async def make_schedule(session: AsyncSession, doctor: Account, **overrides: Any
 
 async def reset_sequences(session: AsyncSession) -> None:
     await session.execute(text("ALTER SEQUENCE doctor_public_number_seq RESTART"))
+
+
+async def make_appointment(
+    session: AsyncSession,
+    schedule: Schedule,
+    session_date: date,
+    *,
+    manage_token: str = "test-manage-token",
+    **overrides: Any,
+) -> Appointment:
+    """A booking as the booking flow would leave it: the next queue number, a seat taken."""
+    seats = await session.get(SessionSeats, (schedule.id, session_date))
+    if seats is None:
+        seats = SessionSeats(
+            schedule_id=schedule.id, session_date=session_date, booked_count=0, last_queue_number=0
+        )
+        session.add(seats)
+    seats.booked_count += 1
+    seats.last_queue_number += 1
+    n = next(_sequence)
+    values: dict[str, Any] = {
+        "schedule_id": schedule.id,
+        "session_date": session_date,
+        "queue_number": seats.last_queue_number,
+        "patient_name": f"Patient {n}",
+        "patient_age": 30,
+        "patient_phone": f"+9197{n:08d}",
+        "manage_token_hash": hash_token(manage_token),
+    }
+    values.update(overrides)
+    appointment = Appointment(**values)
+    session.add(appointment)
+    await session.flush()
+    return appointment

@@ -16,6 +16,13 @@ from resolvers.loaders.catalog import (
     CategoryByIdLoader,
     SchedulesByDoctorIdLoader,
 )
+from resolvers.loaders.sessions import (
+    BookedCountsByScheduleWindowLoader,
+    ScheduleByIdLoader,
+    SchedulesByVacationIdLoader,
+    VacationsByDoctorIdLoader,
+    VacationSpansByScheduleWindowLoader,
+)
 
 
 class Loaders:
@@ -26,3 +33,8 @@ class Loaders:
         self.account_by_id = AccountByIdLoader(db)
         self.schedules_by_doctor_id = SchedulesByDoctorIdLoader(db)
         self.active_doctor_count_by_category_id = ActiveDoctorCountByCategoryIdLoader(db)
+        self.schedule_by_id = ScheduleByIdLoader(db)
+        self.vacation_spans_by_schedule_window = VacationSpansByScheduleWindowLoader(db)
+        self.booked_counts_by_schedule_window = BookedCountsByScheduleWindowLoader(db)
+        self.vacations_by_doctor_id = VacationsByDoctorIdLoader(db)
+        self.schedules_by_vacation_id = SchedulesByVacationIdLoader(db)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 import strawberry
 
 from db.models import Account
+from resolvers import sessions
 from schema.context import Info
 from schema.types.categories import Category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
+from schema.types.sessions import Session
 
 
 @strawberry.type(description="An active doctor as the public sees them; hidden contacts are null.")
@@ -58,6 +63,35 @@ class Doctor:
     async def schedules(self, info: Info) -> list[Schedule]:
         models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
         return [Schedule.from_model(model) for model in models]
+
+    @strawberry.field(description="Sessions in [from, to] (at most 62 days), by start time.")
+    async def sessions(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[Session]:
+        found = await sessions.doctor_sessions(
+            info.context.loaders,
+            doctor_id=int(self.id),
+            time_zone=self.time_zone,
+            start=from_,
+            end=to,
+            now=info.context.clock.now(),
+        )
+        return [Session.from_occurrence(item) for item in found]
+
+    @strawberry.field(
+        description="The first session, from today up to 60 days ahead, that is OPEN right now."
+    )
+    async def next_available_session(self, info: Info) -> Session | None:
+        found = await sessions.next_available_session(
+            info.context.loaders,
+            doctor_id=int(self.id),
+            time_zone=self.time_zone,
+            now=info.context.clock.now(),
+        )
+        return None if found is None else Session.from_occurrence(found)
 
 
 @strawberry.type

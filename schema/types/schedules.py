@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from db.enums import DoctorStatus
 from db.models import Schedule as ScheduleModel
 from schema.context import Info
 from schema.types.enums import Weekday, WeekOfMonth
+
+if TYPE_CHECKING:
+    from schema.types.doctors import Doctor
 
 
 @strawberry.type(
@@ -68,6 +73,17 @@ class Schedule:
         if doctor is None or not (self.owner_view or doctor.phone_visible):
             return None
         return doctor.phone
+
+    @strawberry.field(description="The doctor holding this chamber; null unless they are active.")
+    async def doctor(
+        self, info: Info
+    ) -> Annotated[Doctor, strawberry.lazy("schema.types.doctors")] | None:
+        from schema.types.doctors import Doctor  # the Doctor type lists schedules itself
+
+        doctor = await info.context.loaders.account_by_id.load(self.doctor_id)
+        if doctor is None or doctor.status is not DoctorStatus.ACTIVE:
+            return None
+        return Doctor.from_model(doctor)
 
 
 def _week_order(week: int) -> int:

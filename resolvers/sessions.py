@@ -1,0 +1,272 @@
+"""Session occurrences: computed from schedules for a date window, never stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Account, Schedule
+from resolvers.calendar import (
+    BookingRules,
+    Occurrence,
+    SessionStatus,
+    Slot,
+    VacationSpan,
+    WeeklyPattern,
+    check_range,
+    occurrence,
+)
+from resolvers.doctors import is_public
+from resolvers.loaders import Loaders
+from resolvers.loaders.sessions import booked_counts, vacation_spans
+from resolvers.pagination import Page, decode_cursor, page_size
+
+# How far ahead "next available session" looks, counting today.
+NEXT_AVAILABLE_DAYS = 60
+
+
+def zone_of(doctor: Account) -> ZoneInfo:
+    return ZoneInfo(doctor.time_zone)
+
+
+def today_in(zone: ZoneInfo, now: datetime) -> date:
+    return now.astimezone(zone).date()
+
+
+def pattern_of(schedule: Schedule) -> WeeklyPattern:
+    return WeeklyPattern(schedule.weekday, frozenset(schedule.weeks_of_month))
+
+
+def slot_of(schedule: Schedule) -> Slot:
+    return Slot(pattern_of(schedule), schedule.start_time, schedule.end_time)
+
+
+def rules_of(schedule: Schedule) -> BookingRules:
+    return BookingRules(
+        opens_days_before=schedule.booking_opens_days_before,
+        closes_hours_before=schedule.booking_closes_hours_before,
+        capacity=schedule.patient_limit,
+    )
+
+
+def occurrence_on(
+    schedule: Schedule,
+    day: date,
+    *,
+    zone: ZoneInfo,
+    vacations: Sequence[VacationSpan],
+    booked: int,
+    now: datetime,
+) -> Occurrence:
+    return occurrence(
+        schedule_id=schedule.id,
+        day=day,
+        start=schedule.start_time,
+        end=schedule.end_time,
+        zone=zone,
+        rules=rules_of(schedule),
+        vacations=vacations,
+        booked=booked,
+        now=now,
+    )
+
+
+def occurrences_of(
+    schedule: Schedule,
+    *,
+    zone: ZoneInfo,
+    start: date,
+    end: date,
+    vacations: Sequence[VacationSpan],
+    booked: dict[date, int],
+    now: datetime,
+) -> list[Occurrence]:
+    return [
+        occurrence_on(
+            schedule, day, zone=zone, vacations=vacations, booked=booked.get(day, 0), now=now
+        )
+        for day in pattern_of(schedule).dates(start, end)
+    ]
+
+
+async def load_sessions(
+    loaders: Loaders,
+    *,
+    schedules: Sequence[tuple[Schedule, ZoneInfo]],
+    start: date,
+    end: date,
+    now: datetime,
+) -> list[Occurrence]:
+    """Every occurrence of the schedules in [start, end], by start time (two batched reads)."""
+    windows = [(schedule.id, start, end) for schedule, _ in schedules]
+    for schedule, _ in schedules:
+        # Each session's `schedule` field then costs no query.
+        loaders.schedule_by_id.prime(schedule.id, schedule)
+    spans, counts = await asyncio.gather(
+        loaders.vacation_spans_by_schedule_window.load_many(windows),
+        loaders.booked_counts_by_schedule_window.load_many(windows),
+    )
+    found = [
+        item
+        for (schedule, zone), vacations, booked in zip(schedules, spans, counts, strict=True)
+        for item in occurrences_of(
+            schedule,
+            zone=zone,
+            start=start,
+            end=end,
+            vacations=vacations,
+            booked=booked,
+            now=now,
+        )
+    ]
+    return sorted(found, key=lambda item: item.sort_key)
+
+
+async def doctor_sessions(
+    loaders: Loaders, *, doctor_id: int, time_zone: str, start: date, end: date, now: datetime
+) -> list[Occurrence]:
+    """A doctor's sessions in a window of at most 62 days (BadUserInput otherwise)."""
+    check_range(start, end)
+    zone = ZoneInfo(time_zone)
+    schedules = await loaders.schedules_by_doctor_id.load(doctor_id)
+    return await load_sessions(
+        loaders,
+        schedules=[(schedule, zone) for schedule in schedules],
+        start=start,
+        end=end,
+        now=now,
+    )
+
+
+async def next_available_session(
+    loaders: Loaders, *, doctor_id: int, time_zone: str, now: datetime
+) -> Occurrence | None:
+    """The first session, from today up to 60 days ahead, that can be booked right now."""
+    today = today_in(ZoneInfo(time_zone), now)
+    sessions = await doctor_sessions(
+        loaders,
+        doctor_id=doctor_id,
+        time_zone=time_zone,
+        start=today,
+        end=today + timedelta(days=NEXT_AVAILABLE_DAYS),
+        now=now,
+    )
+    return next((item for item in sessions if item.status is SessionStatus.OPEN), None)
+
+
+async def session_of(
+    loaders: Loaders, *, schedule: Schedule, time_zone: str, day: date, now: datetime
+) -> Occurrence:
+    """One occurrence (an appointment's session), batched with its siblings."""
+    found = await load_sessions(
+        loaders, schedules=[(schedule, ZoneInfo(time_zone))], start=day, end=day, now=now
+    )
+    if found:
+        return found[0]
+    # The date is no longer an occurrence (the weeks changed): still describe it.
+    return occurrence_on(schedule, day, zone=ZoneInfo(time_zone), vacations=(), booked=0, now=now)
+
+
+async def current_occurrence(
+    session: AsyncSession, *, schedule: Schedule, zone: ZoneInfo, day: date, now: datetime
+) -> Occurrence:
+    """One occurrence read inside the caller's transaction (booking), not through loaders."""
+    spans = await vacation_spans(session, [schedule.id], day, day)
+    counts = await booked_counts(session, [schedule.id], day, day)
+    return occurrence_on(
+        schedule,
+        day,
+        zone=zone,
+        vacations=spans.get(schedule.id, []),
+        booked=counts.get(schedule.id, {}).get(day, 0),
+        now=now,
+    )
+
+
+async def next_session_after(
+    session: AsyncSession, *, schedule: Schedule, zone: ZoneInfo, day: date, now: datetime
+) -> Occurrence | None:
+    """The schedule's first session after ``day`` (and not before today) that is not over."""
+    start = max(day + timedelta(days=1), today_in(zone, now))
+    end = start + timedelta(days=NEXT_AVAILABLE_DAYS)
+    spans = await vacation_spans(session, [schedule.id], start, end)
+    counts = await booked_counts(session, [schedule.id], start, end)
+    candidates = occurrences_of(
+        schedule,
+        zone=zone,
+        start=start,
+        end=end,
+        vacations=spans.get(schedule.id, []),
+        booked=counts.get(schedule.id, {}),
+        now=now,
+    )
+    over = (SessionStatus.CLOSED, SessionStatus.ON_VACATION)
+    return next((item for item in candidates if item.status not in over), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    start: date
+    end: date
+    category_ids: tuple[int, ...] = ()
+    city: str | None = None
+    only_bookable: bool = False
+
+
+async def searchable_schedules(
+    *, session: AsyncSession, session_filter: SessionFilter
+) -> list[tuple[Schedule, Account]]:
+    """Active schedules of public doctors matching the filter, with their doctors (one read)."""
+    check_range(session_filter.start, session_filter.end)
+    days = (session_filter.end - session_filter.start).days + 1
+    weekdays = {(session_filter.start + timedelta(days=n)).weekday() for n in range(min(days, 7))}
+    query = (
+        select(Schedule, Account)
+        .join(Account, Account.id == Schedule.doctor_id)
+        .where(is_public(), Schedule.is_active, Schedule.weekday.in_(sorted(weekdays)))
+    )
+    if session_filter.category_ids:
+        query = query.where(Account.category_id.in_(session_filter.category_ids))
+    if session_filter.city and session_filter.city.strip():
+        query = query.where(func.lower(Account.city) == session_filter.city.strip().lower())
+    rows = (await session.execute(query.order_by(Schedule.id))).all()
+    return [(schedule, doctor) for schedule, doctor in rows]
+
+
+async def find_sessions(
+    loaders: Loaders,
+    *,
+    schedules: Sequence[tuple[Schedule, Account]],
+    session_filter: SessionFilter,
+    first: int | None,
+    after: str | None,
+    now: datetime,
+) -> Page[Occurrence]:
+    """A page of the sessions of ``schedules`` in the filter's window, by start time.
+
+    Pages are offsets into the ordered list, which is recomputed per request: a
+    booking between two pages can move a session out of an only-bookable list.
+    """
+    limit = page_size(first)
+    offset = decode_cursor(after)
+    found = await load_sessions(
+        loaders,
+        schedules=[(schedule, zone_of(doctor)) for schedule, doctor in schedules],
+        start=session_filter.start,
+        end=session_filter.end,
+        now=now,
+    )
+    if session_filter.only_bookable:
+        found = [item for item in found if item.status is SessionStatus.OPEN]
+    return Page(
+        items=found[offset : offset + limit],
+        offset=offset,
+        has_next_page=len(found) > offset + limit,
+        total_count=len(found),
+    )
