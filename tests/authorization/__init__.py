@@ -1,0 +1,1 @@
+"""Specs for who may call what."""
