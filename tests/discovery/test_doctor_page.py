@@ -1,0 +1,86 @@
+"""Categories and DoctorPage's profile: public counts and profiles show active doctors only."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import DoctorStatus
+from tests import factories
+from tests.conftest import GraphQLClient
+from tests.operations import operation
+
+CATEGORIES = operation("Categories")
+DOCTOR_PAGE = operation("DoctorPage", without=("sessions",))
+
+
+async def test_categories_count_only_active_doctors(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given
+    cardiology = await factories.make_category(session, "Cardiology")
+    await factories.make_category(session, "Anesthesiology")
+    await factories.make_doctor(session, category=cardiology)
+    await factories.make_doctor(session, category=cardiology)
+    await factories.make_doctor(
+        session, category=cardiology, status=DoctorStatus.PENDING_ACTIVATION
+    )
+    await factories.make_doctor(session, category=cardiology, status=DoctorStatus.SUSPENDED)
+    await session.commit()
+    # when
+    body = await gql(CATEGORIES)
+    # then
+    assert body["data"]["categories"] == [
+        {"id": "2", "name": "Anesthesiology", "activeDoctorCount": 0},
+        {"id": "1", "name": "Cardiology", "activeDoctorCount": 2},
+    ]
+
+
+async def test_a_doctors_page_shows_the_public_profile(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given
+    cardiology = await factories.make_category(session, "Cardiology")
+    doctor = await factories.make_doctor(
+        session,
+        category=cardiology,
+        name="Asha Rao",
+        email="asha@example.org",
+        phone="+919830011111",
+        registration_number="WBMC-12345",
+        phone_visible=False,
+        profile_picture_url="https://example.org/asha.jpg",
+    )
+    schedule = await factories.make_schedule(session, doctor, contact_phone=None)
+    await session.commit()
+    # when
+    body = await gql(DOCTOR_PAGE, {"publicId": "mmd-1"})
+    # then
+    page = body["data"]["doctor"]
+    assert page["publicId"] == "MMD-1"
+    assert page["name"] == "Asha Rao"
+    assert page["category"] == {"id": "1", "name": "Cardiology"}
+    assert (page["email"], page["phone"], page["registrationNumber"]) == (
+        "asha@example.org",
+        None,
+        "WBMC-12345",
+    )
+    assert page["profilePictureUrl"] == "https://example.org/asha.jpg"
+    # the hidden phone does not leak through the schedule's fallback either
+    assert [(s["id"], s["contactPhone"]) for s in page["schedules"]] == [(str(schedule.id), None)]
+
+
+async def test_pending_suspended_and_unknown_doctors_have_no_page(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given
+    suspended = await factories.make_doctor(session, status=DoctorStatus.SUSPENDED)
+    suspended.public_number = 7
+    await factories.make_doctor(session, status=DoctorStatus.PENDING_ACTIVATION)
+    await session.commit()
+    # when
+    pages = [
+        (await gql(DOCTOR_PAGE, {"publicId": public_id}))["data"]["doctor"]
+        for public_id in ("MMD-7", "MMD-2", "MMD-x", "nonsense")
+    ]
+    # then
+    assert pages == [None, None, None, None]
