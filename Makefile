@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-dev lint format typecheck schema migrate check-migrations operations clean-data
+.PHONY: run test test-browser install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Headless Chromium (Debian's chromium package) against a live gunicorn; screenshot in artifacts/.
+test-browser: install-dev
+	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -47,6 +51,11 @@ check-migrations: install
 
 operations: install
 	$(PY) ../shared/tools/check_operations.py schema.graphql
+
+# Rebuild the committed GraphiQL bundle (static/graphiql) from graphiql/package-lock.json
+# and ../shared/operations; commit the result.
+graphiql:
+	cd graphiql && npm ci --no-audit --no-fund && npm run build
 
 clean-data:
 	rm -rf .data

@@ -1,4 +1,4 @@
-"""The ASGI entry point: Starlette serving /graphql, /healthz and /readyz (gunicorn: app:app)."""
+"""The ASGI entry point: Starlette serving /graphql (API and GraphiQL), /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from db.session import Database
+from ide.assets import load_bundle, serve_asset
 from resolvers.clock import Clock, SystemClock
 from schema import schema
 from schema.view import GraphQLView
@@ -43,6 +44,7 @@ def create_app(
 ) -> Starlette:
     """Build the app. Nothing connects here: the engine is made in the lifespan, after fork."""
     settings = settings or get_settings()
+    load_bundle()  # a missing or broken GraphiQL bundle stops the start, not the first visitor
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -79,6 +81,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/static/graphiql/{name}", serve_asset, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from db.session import Database, RequestSession
+from ide import page as graphiql_page
 from resolvers.clock import Clock
 from resolvers.loaders import Loaders
 from schema.context import Context
@@ -58,6 +59,10 @@ class GraphQLView(GraphQL[Context, None]):
             clock=self.clock,
             settings=self.settings,
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; ours is served from here (see ide/).
+        return graphiql_page.render(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

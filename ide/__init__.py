@@ -1,0 +1,1 @@
+"""GraphiQL served by MediMyth itself: committed static assets, SRI and a strict CSP."""
