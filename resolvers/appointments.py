@@ -49,9 +49,9 @@ def session_start(schedule: Schedule, doctor: Account, day: date) -> datetime:
     return local_instant(day, schedule.start_time, ZoneInfo(doctor.time_zone))
 
 
-def can_cancel(appointment: Appointment, *, starts_at: datetime, now: datetime) -> bool:
+def can_cancel(status: AppointmentStatus, *, starts_at: datetime, now: datetime) -> bool:
     """A booking can be cancelled while it is BOOKED and its session has not started."""
-    return appointment.status is AppointmentStatus.BOOKED and now < starts_at
+    return status is AppointmentStatus.BOOKED and now < starts_at
 
 
 def describe_session(schedule: Schedule, doctor: Account, day: date) -> str:
@@ -82,8 +82,12 @@ async def future_booked(
     now: datetime,
     start: date | None = None,
     end: date | None = None,
+    lock: bool = True,
 ) -> list[Appointment]:
-    """BOOKED appointments of the schedules whose session has not started, locked for update."""
+    """BOOKED appointments of the schedules whose session has not started.
+
+    Locked for update unless ``lock`` is false (a dry run that changes nothing).
+    """
     if not schedules:
         return []
     by_id = {schedule.id: schedule for schedule in schedules}
@@ -96,8 +100,9 @@ async def future_booked(
             Appointment.session_date >= max(start or today, today),
         )
         .order_by(Appointment.session_date, Appointment.schedule_id, Appointment.queue_number)
-        .with_for_update()
     )
+    if lock:
+        query = query.with_for_update()
     if end is not None:
         query = query.where(Appointment.session_date <= end)
     found = (await session.scalars(query)).all()
@@ -195,7 +200,7 @@ async def cancel_my_appointment(
         return NotFound("No appointment with this id and manage token.")
     appointment, schedule, doctor = found
     starts_at = session_start(schedule, doctor, appointment.session_date)
-    if not can_cancel(appointment, starts_at=starts_at, now=now):
+    if not can_cancel(appointment.status, starts_at=starts_at, now=now):
         await session.commit()
         return NotAllowed(_why_not_cancellable(appointment))
     await cancel_booked(
@@ -256,7 +261,7 @@ async def cancel_appointment(
         return NotFound("No such appointment in your sessions.")
     appointment, schedule, _ = found
     starts_at = session_start(schedule, doctor, appointment.session_date)
-    if not can_cancel(appointment, starts_at=starts_at, now=now):
+    if not can_cancel(appointment.status, starts_at=starts_at, now=now):
         await session.commit()  # releases the row lock; nothing was written
         return NotAllowed(_why_not_cancellable(appointment))
     await cancel_booked(

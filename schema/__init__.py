@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountMutation, AccountQuery
 from schema.admin import AdminMutation, AdminQuery
+from schema.appointments import AppointmentMutation, AppointmentQuery
+from schema.booking import BookingMutation, BookingQuery
 from schema.discovery import DiscoveryQuery
 from schema.errors import (
     AlreadyExists,
@@ -24,10 +26,25 @@ from schema.errors import (
     log_unexpected,
 )
 from schema.scheduling import SchedulingMutation
+from schema.vacations import VacationMutation, VacationQuery
 
 # Each feature contributes its root fields as a class; the roots merge them.
-QUERIES: tuple[type, ...] = (DiscoveryQuery, AccountQuery, AdminQuery)
-MUTATIONS: tuple[type, ...] = (AccountMutation, AdminMutation, SchedulingMutation)
+QUERIES: tuple[type, ...] = (
+    DiscoveryQuery,
+    AccountQuery,
+    AdminQuery,
+    VacationQuery,
+    BookingQuery,
+    AppointmentQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    AccountMutation,
+    AdminMutation,
+    SchedulingMutation,
+    VacationMutation,
+    BookingMutation,
+    AppointmentMutation,
+)
 
 
 class MediMythSchema(strawberry.Schema):

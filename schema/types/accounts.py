@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account as AccountModel
+from resolvers import sessions
 from schema.context import Info
 from schema.types import enums as _registered_enums  # noqa: F401 - registers the enums above
 from schema.types.categories import Category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
+from schema.types.sessions import Session
+from schema.types.vacations import Vacation
 
 
 @strawberry.type(
@@ -78,6 +83,26 @@ class Account:
     async def schedules(self, info: Info) -> list[Schedule]:
         models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
         return [Schedule.from_model(model, owner_view=True) for model in models]
+
+    @strawberry.field(description="Current and upcoming vacations, by start date.")
+    async def vacations(self, info: Info) -> list[Vacation]:
+        models = await info.context.loaders.vacations_by_doctor_id.load(int(self.id))
+        today = sessions.today_in(ZoneInfo(self.time_zone), info.context.clock.now())
+        return [Vacation.from_model(model) for model in models if model.end_date >= today]
+
+    @strawberry.field(description="The account's sessions in [from, to] (at most 62 days).")
+    async def sessions(
+        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> list[Session]:
+        found = await sessions.doctor_sessions(
+            info.context.loaders,
+            doctor_id=int(self.id),
+            time_zone=self.time_zone,
+            start=from_,
+            end=to,
+            now=info.context.clock.now(),
+        )
+        return [Session.from_occurrence(item) for item in found]
 
 
 @strawberry.type
