@@ -17,7 +17,7 @@ from tests.conftest import GraphQLClient
 from tests.operations import operation
 
 LOGIN = operation("Login")
-ME = operation("MyAccount", without=("vacations",))
+ME = operation("MyAccount")
 PASSWORD = factories.DEFAULT_PASSWORD
 
 

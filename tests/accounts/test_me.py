@@ -11,7 +11,7 @@ from tests.accounts_support import error_code, token_for
 from tests.conftest import GraphQLClient
 from tests.operations import operation
 
-ME = operation("MyAccount", without=("vacations",))
+ME = operation("MyAccount")
 
 
 async def test_a_doctor_sees_their_whole_profile_even_hidden_contacts(

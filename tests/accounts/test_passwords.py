@@ -18,7 +18,7 @@ from tests.operations import example_variables, operation
 CHANGE = operation("ChangePassword")
 RESET = operation("ResetPassword")
 LOGIN = operation("Login")
-ME = operation("MyAccount", without=("vacations",))
+ME = operation("MyAccount")
 NEW_PASSWORD = "a new long password"
 
 

@@ -19,7 +19,7 @@ from tests.conftest import GraphQLClient
 from tests.operations import example_variables, operation
 
 REGISTER = operation("RegisterDoctor")
-ME = operation("MyAccount", without=("vacations",))
+ME = operation("MyAccount")
 PHONE = "+919830011111"
 
 

@@ -20,7 +20,8 @@ from tests.operations import operation
 PENDING = operation("PendingDoctors")
 ACTIVATE = operation("ActivateDoctor")
 SUSPEND = operation("SuspendDoctor")
-DOCTOR_PAGE = operation("DoctorPage", without=("sessions",))
+DOCTOR_PAGE = operation("DoctorPage")
+DATES = {"from": "2026-12-01", "to": "2026-12-14"}
 CATEGORIES = operation("Categories")
 
 
@@ -88,7 +89,7 @@ async def test_activation_assigns_public_ids_in_order_and_makes_the_doctor_publi
         "account": {"id": str(asha.id), "publicId": "MMD-1", "status": "ACTIVE"},
     }
     assert second["data"]["activateDoctor"]["account"]["publicId"] == "MMD-2"
-    page = await gql(DOCTOR_PAGE, {"publicId": "MMD-1"})
+    page = await gql(DOCTOR_PAGE, {**DATES, "publicId": "MMD-1"})
     assert page["data"]["doctor"]["name"] == "Asha Rao"
 
 
@@ -105,7 +106,9 @@ async def test_a_suspended_doctor_vanishes_and_is_told_by_email(
     )
     # then
     assert body["data"]["suspendDoctor"]["account"]["status"] == "SUSPENDED"
-    assert (await gql(DOCTOR_PAGE, {"publicId": doctor.public_id}))["data"]["doctor"] is None
+    assert (await gql(DOCTOR_PAGE, {**DATES, "publicId": doctor.public_id}))["data"][
+        "doctor"
+    ] is None
     categories = await gql(CATEGORIES)
     assert categories["data"]["categories"][0]["activeDoctorCount"] == 0
     email = await session.scalar(

@@ -114,9 +114,7 @@ async def test_each_protected_operation_answers_each_kind_of_caller(
     gql: GraphQLClient, tokens: dict[str, str], case: Case, viewer: str
 ) -> None:
     # when
-    body = await gql(
-        operation(case.name, without=("vacations",)), case.variables, token=tokens.get(viewer)
-    )
+    body = await gql(operation(case.name), case.variables, token=tokens.get(viewer))
     # then
     outcome = expected(case, viewer)
     if outcome == OK:
@@ -133,7 +131,7 @@ async def test_another_doctor_reads_and_edits_only_their_own_account(
     gql: GraphQLClient, session: AsyncSession, tokens: dict[str, str]
 ) -> None:
     # when
-    me = await gql(operation("MyAccount", without=("vacations",)), token=tokens["doctor"])
+    me = await gql(operation("MyAccount"), token=tokens["doctor"])
     edited = await gql(
         operation("UpdateMyProfile"), {"input": {"city": "Howrah"}}, token=tokens["doctor"]
     )

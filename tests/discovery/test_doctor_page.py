@@ -10,7 +10,8 @@ from tests.conftest import GraphQLClient
 from tests.operations import operation
 
 CATEGORIES = operation("Categories")
-DOCTOR_PAGE = operation("DoctorPage", without=("sessions",))
+DOCTOR_PAGE = operation("DoctorPage")
+DATES = {"from": "2026-12-01", "to": "2026-12-14"}
 
 
 async def test_categories_count_only_active_doctors(
@@ -53,7 +54,7 @@ async def test_a_doctors_page_shows_the_public_profile(
     schedule = await factories.make_schedule(session, doctor, contact_phone=None)
     await session.commit()
     # when
-    body = await gql(DOCTOR_PAGE, {"publicId": "mmd-1"})
+    body = await gql(DOCTOR_PAGE, {**DATES, "publicId": "mmd-1"})
     # then
     page = body["data"]["doctor"]
     assert page["publicId"] == "MMD-1"
@@ -79,7 +80,7 @@ async def test_pending_suspended_and_unknown_doctors_have_no_page(
     await session.commit()
     # when
     pages = [
-        (await gql(DOCTOR_PAGE, {"publicId": public_id}))["data"]["doctor"]
+        (await gql(DOCTOR_PAGE, {**DATES, "publicId": public_id}))["data"]["doctor"]
         for public_id in ("MMD-7", "MMD-2", "MMD-x", "nonsense")
     ]
     # then

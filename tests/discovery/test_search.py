@@ -14,7 +14,7 @@ from tests.accounts_support import error_code
 from tests.conftest import GraphQLClient
 from tests.operations import operation
 
-SEARCH = operation("SearchDoctors", without=("nextAvailableSession",))
+SEARCH = operation("SearchDoctors")
 
 
 @pytest.fixture
