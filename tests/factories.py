@@ -7,10 +7,19 @@ from datetime import date, time
 from typing import Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account, Appointment, Category, Schedule, SessionSeats
+from db.models import (
+    Account,
+    Appointment,
+    Category,
+    Schedule,
+    SessionSeats,
+    Vacation,
+    VacationSchedule,
+)
 from resolvers.manage_tokens import hash_token
 from resolvers.passwords import hash_password
 
@@ -137,3 +146,28 @@ async def make_appointment(
     session.add(appointment)
     await session.flush()
     return appointment
+
+
+async def make_vacation(
+    session: AsyncSession,
+    doctor: Account,
+    start: date,
+    end: date,
+    *,
+    schedules: list[Schedule],
+    reason: str | None = "Holiday",
+) -> Vacation:
+    """A vacation of the doctor's blocking the given schedules (inclusive dates)."""
+    vacation = Vacation(doctor_id=doctor.id, start_date=start, end_date=end, reason=reason)
+    session.add(vacation)
+    await session.flush()
+    session.add_all(
+        VacationSchedule(
+            vacation_id=vacation.id,
+            schedule_id=schedule.id,
+            period=Range(start, end, bounds="[]"),
+        )
+        for schedule in schedules
+    )
+    await session.flush()
+    return vacation
