@@ -65,7 +65,8 @@ async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
         await database.dispose()
 
 
-def seed(url: str, *, only_if_empty: bool) -> bool:
+def seed(url: str, *, only_if_empty: bool, size: str = "demo") -> bool:
+    """Demo data (a first look) or the bench dataset (performance work); False when skipped."""
     from db import seed as demo
     from resolvers.passwords import hash_password
     from settings import Settings
@@ -74,8 +75,15 @@ def seed(url: str, *, only_if_empty: bool) -> bool:
     zone = ZoneInfo(settings.default_time_zone)
 
     async def work(session: AsyncSession) -> bool:
-        if only_if_empty and not await demo.is_empty(session):
+        empty = await demo.is_empty(session)
+        if only_if_empty and not empty:
             return False
+        if size == "bench":
+            if not empty:
+                print("the bench dataset needs an empty database", file=sys.stderr)
+                return False
+            await _seed_bench(session, password_hash=hash_password(DEMO_PASSWORD), zone=zone)
+            return True
         counts = await demo.seed_demo(
             session,
             password_hash=hash_password(DEMO_PASSWORD),
@@ -91,6 +99,42 @@ def seed(url: str, *, only_if_empty: bool) -> bool:
         return True
 
     return asyncio.run(_with_session(url, work))
+
+
+async def _seed_bench(session: AsyncSession, *, password_hash: str, zone: ZoneInfo) -> None:
+    """The bench dataset (db/seed_bench.py) in one transaction, with a progress bar."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from sqlalchemy import text
+
+    from db import seed_bench
+
+    started = time.perf_counter()
+    columns = ("{task.description:<20}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task("planning rows", total=None)
+        bench = seed_bench.plan(now=datetime.now(zone), zone=zone)
+        progress.update(task, description="writing", total=seed_bench.total_rows(bench))
+
+        def advance(table: str, rows: int) -> None:
+            progress.update(task, description=table, advance=rows)
+
+        counts = await seed_bench.write(
+            session, bench, password_hash=password_hash, time_zone=zone.key, progress=advance
+        )
+        progress.update(task, description="commit and analyze")
+        await session.commit()
+        # Fresh statistics, so the first benchmark runs with the plans production would get.
+        await session.execute(text("ANALYZE"))
+        await session.commit()
+    seconds = time.perf_counter() - started
+    print(
+        "seeded bench data: "
+        + ", ".join(f"{n:,} {what}" for what, n in counts.items())
+        + f" in {seconds:.1f} s"
+    )
+    print(f"bench doctors log in as bench.doctor0@bench.medimyth.test (0..{counts['doctors'] - 1})")
 
 
 DEMO_PASSWORD = "demo password 1"
@@ -242,9 +286,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("migrate", help="alembic upgrade head")
 
-    seed_parser = commands.add_parser("seed", help="insert demo data")
+    seed_parser = commands.add_parser("seed", help="insert demo or benchmark data")
     seed_parser.add_argument(
         "--if-empty", action="store_true", help="only when the database is empty"
+    )
+    seed_parser.add_argument(
+        "--size",
+        choices=("demo", "bench"),
+        default="demo",
+        help="demo: a first look (default); bench: 2,000 doctors and 200,000 appointments",
     )
 
     admin_parser = commands.add_parser("create-admin", help="create an admin account")
@@ -273,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate(url)
         return 0
     if args.command == "seed":
-        if not seed(url, only_if_empty=args.if_empty):
+        if not seed(url, only_if_empty=args.if_empty, size=args.size):
             print("the database already has data; nothing seeded")
         return 0
     # The only command left is create-admin (subparsers reject unknown ones).
