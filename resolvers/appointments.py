@@ -128,11 +128,8 @@ async def cancel_booked(
         appointment.status = status
         appointment.cancelled_at = now
         appointment.cancellation_reason = reason
-        opening = (
-            "You cancelled"
-            if status is AppointmentStatus.CANCELLED_BY_PATIENT
-            else ("The doctor cancelled")
-        )
+        by_patient = status is AppointmentStatus.CANCELLED_BY_PATIENT
+        opening = "You cancelled" if by_patient else "The doctor cancelled"
         because = f" Reason: {reason}" if reason else ""
         where = describe_session(
             schedule_by_id[appointment.schedule_id], doctor, appointment.session_date

@@ -191,6 +191,10 @@ async def _bookable_schedule(
                 Account.role == AccountRole.DOCTOR,
                 Account.status == DoctorStatus.ACTIVE,
             )
+            # Shared with other bookings, exclusive with schedule edits and vacations: a
+            # change to the schedule waits for bookings in flight, and a booking that
+            # comes during a change waits, then reads the changed schedule.
+            .with_for_update(read=True, of=Schedule)
         )
     ).first()
     return None if row is None else (row[0], row[1])

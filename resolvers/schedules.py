@@ -79,6 +79,8 @@ async def _lock_and_load(session: AsyncSession, doctor_id: int) -> list[Schedule
         select(Schedule)
         .where(Schedule.doctor_id == doctor_id, Schedule.is_active)
         .order_by(Schedule.weekday, Schedule.start_time, Schedule.id)
+        # Row locks too: bookings in flight (FOR SHARE) finish first, later ones wait.
+        .with_for_update(key_share=True)
     )
     return list(found.all())
 

@@ -70,6 +70,9 @@ async def _targets(
             select(Schedule)
             .where(Schedule.doctor_id == doctor.id, Schedule.is_active)
             .order_by(Schedule.id)
+            # Bookings hold these rows FOR SHARE: ones in flight finish before the vacation
+            # (so cancelAffected sees them), later ones wait and then see the vacation.
+            .with_for_update(key_share=True)
         )
     ).all()
     if schedule_ids is None:
@@ -136,6 +139,15 @@ async def create_vacation(
     invalid = _problems(request)
     if invalid is not None:
         return invalid
+    result = await _create(session, doctor, request, now=now)
+    # Commits the vacation, or ends the transaction (and its row locks) after a refusal.
+    await session.commit()
+    return result
+
+
+async def _create(
+    session: AsyncSession, doctor: Account, request: VacationRequest, *, now: datetime
+) -> VacationSaved | VacationOverlap | NotFound | ValidationFailed:
     schedules = await _targets(session, doctor, request.schedule_ids)
     if isinstance(schedules, NotFound | ValidationFailed):
         return schedules
@@ -161,9 +173,9 @@ async def create_vacation(
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        overlapping = await _overlapping(session, schedules, request.start, request.end)
-        await session.commit()
-        return VacationOverlap(existing=overlapping)
+        return VacationOverlap(
+            existing=await _overlapping(session, schedules, request.start, request.end)
+        )
     cancelled = 0
     if request.cancel_affected:
         booked = await future_booked(
@@ -183,7 +195,6 @@ async def create_vacation(
             reason=f"The doctor is on vacation{f': {reason}' if reason else ''}.",
             now=now,
         )
-    await session.commit()
     return VacationSaved(vacation=vacation, cancelled_appointments=cancelled)
 
 
