@@ -12,6 +12,7 @@ from db.models import Appointment, OtpChallenge
 from resolvers.clock import FixedClock
 from resolvers.manage_tokens import hash_token
 from settings import Settings
+from tests.accounts_support import request_code
 from tests.booking_support import booking, give_code
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule, make_vacation
@@ -271,3 +272,19 @@ async def test_unlimited_sessions_never_fill(
     body = await gql(BOOK, booking(schedule, DEC_3))
     # then
     assert body["data"]["bookAppointment"]["appointment"]["queueNumber"] == 4
+
+
+async def test_a_code_requested_through_the_api_books(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given the patient asks for a code as the frontend does, and reads the SMS
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor, weekday=THURSDAY)
+    await session.commit()
+    code = await request_code(gql, session, phone="9830012345", purpose="BOOK_APPOINTMENT")
+    # when
+    body = await gql(BOOK, booking(schedule, DEC_3, otpCode=code))
+    reused = await gql(BOOK, booking(schedule, DEC_3, otpCode=code, patientName="Arjun Das"))
+    # then the code is single use
+    assert body["data"]["bookAppointment"]["__typename"] == "Booked"
+    assert reused["data"]["bookAppointment"]["__typename"] == "OtpInvalid"
