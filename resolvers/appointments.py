@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, NotificationChannel
 from db.models import Account, Appointment, Schedule, SessionSeats
-from resolvers.calendar import local_instant
+from resolvers.calendar import local_instant, today_in
 from resolvers.errors import NotAllowed, NotFound
 from resolvers.manage_tokens import parse_public_id, token_matches
 from resolvers.notifications import enqueue
+from resolvers.schedule_fields import clean_text
 
 CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
 
@@ -91,7 +92,7 @@ async def future_booked(
     if not schedules:
         return []
     by_id = {schedule.id: schedule for schedule in schedules}
-    today = now.astimezone(ZoneInfo(doctor.time_zone)).date()
+    today = today_in(ZoneInfo(doctor.time_zone), now)
     query = (
         select(Appointment)
         .where(
@@ -206,7 +207,7 @@ async def cancel_my_appointment(
         schedule_by_id={schedule.id: schedule},
         doctor=doctor,
         status=AppointmentStatus.CANCELLED_BY_PATIENT,
-        reason=_clean(reason),
+        reason=clean_text(reason),
         now=now,
     )
     await session.commit()
@@ -219,12 +220,6 @@ def _why_not_cancellable(appointment: Appointment) -> str:
     if appointment.status is not AppointmentStatus.BOOKED:
         return f"This appointment is already {appointment.status.value.lower().replace('_', ' ')}."
     return "The session has started; it can no longer be cancelled."
-
-
-def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return text.strip() or None
 
 
 # The doctor's side: only appointments of the doctor's own schedules exist.
@@ -267,7 +262,7 @@ async def cancel_appointment(
         schedule_by_id={schedule.id: schedule},
         doctor=doctor,
         status=AppointmentStatus.CANCELLED_BY_DOCTOR,
-        reason=_clean(reason),
+        reason=clean_text(reason),
         now=now,
     )
     await session.commit()
@@ -312,7 +307,7 @@ def _refusal(
         return "Use cancelAppointment to cancel: it frees the seat and tells the patient."
     if status not in _NEXT_STATUSES.get(appointment.status, set()):
         return f"An appointment that is {appointment.status.value} cannot become {status.value}."
-    today = now.astimezone(ZoneInfo(doctor.time_zone)).date()
+    today = today_in(ZoneInfo(doctor.time_zone), now)
     if status is AppointmentStatus.ARRIVED and today < appointment.session_date:
         return "A patient can only arrive on the day of the session."
     started = now >= session_start(schedule, doctor, appointment.session_date)

@@ -30,6 +30,7 @@ from resolvers.manage_tokens import derive_token, hash_token, new_salt
 from resolvers.notifications import enqueue
 from resolvers.otp import verify_otp
 from resolvers.phones import normalize_phone
+from resolvers.profiles import single_line
 from resolvers.sessions import current_occurrence, next_session_after, pattern_of, zone_of
 
 MAX_NAME = 200
@@ -108,7 +109,7 @@ def _checked(
     request: BookingRequest, *, default_country_code: str
 ) -> BookingRequest | ValidationFailed:
     problems = Problems()
-    name = " ".join(request.patient_name.split())
+    name = single_line(request.patient_name)
     if not name:
         problems.add("patientName", "The patient's name is required.")
     elif len(name) > MAX_NAME:

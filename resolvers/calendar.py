@@ -49,6 +49,11 @@ def week_labels(day: date) -> frozenset[int]:
     return frozenset(labels)
 
 
+def today_in(zone: ZoneInfo, now: datetime) -> date:
+    """The date on the doctor's wall calendar at ``now``."""
+    return now.astimezone(zone).date()
+
+
 def check_range(start: date, end: date, *, max_days: int = MAX_RANGE_DAYS) -> None:
     """A date range a request may ask for: ``end`` not before ``start``, at most max_days days."""
     if end < start:

@@ -12,6 +12,7 @@ from db.models import Schedule
 from resolvers.calendar import week_order, window_is_possible
 from resolvers.errors import Problems, ValidationFailed
 from resolvers.phones import normalize_phone
+from resolvers.profiles import single_line
 
 MAX_TEXT = 200
 
@@ -68,7 +69,8 @@ class SchedulePatch:
 
 
 def clean_text(raw: str | None) -> str | None:
-    return (raw or "").strip() or None
+    """One trimmed line, or None when blank: how optional free text is stored."""
+    return single_line(raw or "") or None
 
 
 def validate(

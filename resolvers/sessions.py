@@ -21,6 +21,7 @@ from resolvers.calendar import (
     WeeklyPattern,
     check_range,
     occurrence,
+    today_in,
 )
 from resolvers.doctors import is_public
 from resolvers.loaders import Loaders
@@ -33,10 +34,6 @@ NEXT_AVAILABLE_DAYS = 60
 
 def zone_of(doctor: Account) -> ZoneInfo:
     return ZoneInfo(doctor.time_zone)
-
-
-def today_in(zone: ZoneInfo, now: datetime) -> date:
-    return now.astimezone(zone).date()
 
 
 def pattern_of(schedule: Schedule) -> WeeklyPattern:

@@ -15,6 +15,7 @@ from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
 from resolvers.appointments import cancel_booked, future_booked
 from resolvers.errors import BadUserInput, NotAllowed, NotFound, Problems, ValidationFailed
+from resolvers.schedule_fields import clean_text
 
 MAX_VACATION_DAYS = 366
 MAX_REASON = 500
@@ -154,7 +155,7 @@ async def _create(
     overlapping = await _overlapping(session, schedules, request.start, request.end)
     if overlapping:
         return VacationOverlap(existing=overlapping)
-    reason = (request.reason or "").strip() or None
+    reason = clean_text(request.reason)
     vacation = Vacation(
         doctor_id=doctor.id, start_date=request.start, end_date=request.end, reason=reason
     )

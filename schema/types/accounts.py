@@ -11,6 +11,7 @@ import strawberry
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account as AccountModel
 from resolvers import sessions
+from resolvers.calendar import today_in
 from schema.context import Info
 from schema.types import enums as _registered_enums  # noqa: F401 - registers the enums above
 from schema.types.categories import Category
@@ -87,7 +88,7 @@ class Account:
     @strawberry.field(description="Current and upcoming vacations, by start date.")
     async def vacations(self, info: Info) -> list[Vacation]:
         models = await info.context.loaders.vacations_by_doctor_id.load(int(self.id))
-        today = sessions.today_in(ZoneInfo(self.time_zone), info.context.clock.now())
+        today = today_in(ZoneInfo(self.time_zone), info.context.clock.now())
         return [Vacation.from_model(model) for model in models if model.end_date >= today]
 
     @strawberry.field(description="The account's sessions in [from, to] (at most 62 days).")
