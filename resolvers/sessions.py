@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,7 +24,7 @@ from resolvers.calendar import (
 )
 from resolvers.doctors import is_public
 from resolvers.loaders import Loaders
-from resolvers.loaders.sessions import booked_counts, vacation_spans
+from resolvers.loaders.sessions import SessionFacts, session_facts
 from resolvers.pagination import Page, decode_cursor, page_size
 
 # How far ahead "next available session" looks, counting today.
@@ -80,13 +79,17 @@ def occurrences_of(
     zone: ZoneInfo,
     start: date,
     end: date,
-    vacations: Sequence[VacationSpan],
-    booked: dict[date, int],
+    facts: SessionFacts,
     now: datetime,
 ) -> list[Occurrence]:
     return [
         occurrence_on(
-            schedule, day, zone=zone, vacations=vacations, booked=booked.get(day, 0), now=now
+            schedule,
+            day,
+            zone=zone,
+            vacations=facts.vacations,
+            booked=facts.booked.get(day, 0),
+            now=now,
         )
         for day in pattern_of(schedule).dates(start, end)
     ]
@@ -100,27 +103,16 @@ async def load_sessions(
     end: date,
     now: datetime,
 ) -> list[Occurrence]:
-    """Every occurrence of the schedules in [start, end], by start time (two batched reads)."""
+    """Every occurrence of the schedules in [start, end], by start time (one batched read)."""
     windows = [(schedule.id, start, end) for schedule, _ in schedules]
     for schedule, _ in schedules:
         # Each session's `schedule` field then costs no query.
         loaders.schedule_by_id.prime(schedule.id, schedule)
-    spans, counts = await asyncio.gather(
-        loaders.vacation_spans_by_schedule_window.load_many(windows),
-        loaders.booked_counts_by_schedule_window.load_many(windows),
-    )
+    facts = await loaders.session_facts_by_schedule_window.load_many(windows)
     found = [
         item
-        for (schedule, zone), vacations, booked in zip(schedules, spans, counts, strict=True)
-        for item in occurrences_of(
-            schedule,
-            zone=zone,
-            start=start,
-            end=end,
-            vacations=vacations,
-            booked=booked,
-            now=now,
-        )
+        for (schedule, zone), known in zip(schedules, facts, strict=True)
+        for item in occurrences_of(schedule, zone=zone, start=start, end=end, facts=known, now=now)
     ]
     return sorted(found, key=lambda item: item.sort_key)
 
@@ -174,14 +166,13 @@ async def current_occurrence(
     session: AsyncSession, *, schedule: Schedule, zone: ZoneInfo, day: date, now: datetime
 ) -> Occurrence:
     """One occurrence read inside the caller's transaction (booking), not through loaders."""
-    spans = await vacation_spans(session, [schedule.id], day, day)
-    counts = await booked_counts(session, [schedule.id], day, day)
+    facts = (await session_facts(session, [schedule.id], day, day)).get(schedule.id)
     return occurrence_on(
         schedule,
         day,
         zone=zone,
-        vacations=spans.get(schedule.id, []),
-        booked=counts.get(schedule.id, {}).get(day, 0),
+        vacations=facts.vacations if facts else [],
+        booked=facts.booked.get(day, 0) if facts else 0,
         now=now,
     )
 
@@ -192,15 +183,13 @@ async def next_session_after(
     """The schedule's first session after ``day`` (and not before today) that is not over."""
     start = max(day + timedelta(days=1), today_in(zone, now))
     end = start + timedelta(days=NEXT_AVAILABLE_DAYS)
-    spans = await vacation_spans(session, [schedule.id], start, end)
-    counts = await booked_counts(session, [schedule.id], start, end)
+    facts = await session_facts(session, [schedule.id], start, end)
     candidates = occurrences_of(
         schedule,
         zone=zone,
         start=start,
         end=end,
-        vacations=spans.get(schedule.id, []),
-        booked=counts.get(schedule.id, {}),
+        facts=facts.get(schedule.id, SessionFacts()),
         now=now,
     )
     over = (SessionStatus.CLOSED, SessionStatus.ON_VACATION)

@@ -17,11 +17,10 @@ from resolvers.loaders.catalog import (
     SchedulesByDoctorIdLoader,
 )
 from resolvers.loaders.sessions import (
-    BookedCountsByScheduleWindowLoader,
     ScheduleByIdLoader,
     SchedulesByVacationIdLoader,
+    SessionFactsByScheduleWindowLoader,
     VacationsByDoctorIdLoader,
-    VacationSpansByScheduleWindowLoader,
 )
 
 
@@ -34,7 +33,6 @@ class Loaders:
         self.schedules_by_doctor_id = SchedulesByDoctorIdLoader(db)
         self.active_doctor_count_by_category_id = ActiveDoctorCountByCategoryIdLoader(db)
         self.schedule_by_id = ScheduleByIdLoader(db)
-        self.vacation_spans_by_schedule_window = VacationSpansByScheduleWindowLoader(db)
-        self.booked_counts_by_schedule_window = BookedCountsByScheduleWindowLoader(db)
+        self.session_facts_by_schedule_window = SessionFactsByScheduleWindowLoader(db)
         self.vacations_by_doctor_id = VacationsByDoctorIdLoader(db)
         self.schedules_by_vacation_id = SchedulesByVacationIdLoader(db)

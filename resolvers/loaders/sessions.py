@@ -1,12 +1,13 @@
-"""Loaders for sessions: schedules by id, vacations and booked counts per schedule and window."""
+"""Loaders for sessions: schedules by id; vacations and booked seats per schedule and window."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Integer, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Schedule, SessionSeats, Vacation, VacationSchedule
@@ -35,70 +36,72 @@ class ScheduleByIdLoader(SessionLoader[int, Schedule | None]):
         return by_key(keys, {schedule.id: schedule for schedule in schedules})
 
 
-async def vacation_spans(
-    session: AsyncSession, schedule_ids: Iterable[int], first: date, last: date
-) -> dict[int, list[VacationSpan]]:
-    """The vacations touching [first, last] of each schedule (also used inside transactions)."""
-    rows = (
-        await session.execute(
-            select(
-                VacationSchedule.schedule_id, Vacation.id, Vacation.start_date, Vacation.end_date
-            )
-            .join(Vacation, Vacation.id == VacationSchedule.vacation_id)
-            .where(
-                VacationSchedule.schedule_id.in_(list(schedule_ids)),
-                Vacation.start_date <= last,
-                Vacation.end_date >= first,
-            )
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What a schedule's sessions in a window depend on besides the schedule itself."""
+
+    vacations: list[VacationSpan] = field(default_factory=list)
+    booked: dict[date, int] = field(default_factory=dict)
+
+    def within(self, first: date, last: date) -> SessionFacts:
+        return SessionFacts(
+            vacations=[v for v in self.vacations if v.start <= last and v.end >= first],
+            booked={day: n for day, n in self.booked.items() if first <= day <= last},
         )
-    ).all()
-    spans: dict[int, list[VacationSpan]] = defaultdict(list)
-    for schedule_id, vacation_id, start, end in rows:
-        spans[schedule_id].append(VacationSpan(vacation_id, start, end))
-    return spans
 
 
-async def booked_counts(
+async def session_facts(
     session: AsyncSession, schedule_ids: Iterable[int], first: date, last: date
-) -> dict[int, dict[date, int]]:
-    """Booked seats per date of each schedule in [first, last], from the seat counters."""
-    rows = (
-        await session.execute(
-            select(
-                SessionSeats.schedule_id, SessionSeats.session_date, SessionSeats.booked_count
-            ).where(
-                SessionSeats.schedule_id.in_(list(schedule_ids)),
-                SessionSeats.session_date.between(first, last),
-            )
+) -> dict[int, SessionFacts]:
+    """Vacations and booked seats of each schedule in [first, last], in one statement.
+
+    One UNION ALL of column rows (a vacation row has a vacation id; a seat row a
+    count) keeps every session list at one read for both, whatever the page size.
+    """
+    ids = list(schedule_ids)
+    vacations = (
+        select(
+            VacationSchedule.schedule_id,
+            Vacation.id.label("vacation_id"),
+            Vacation.start_date.label("first_day"),
+            Vacation.end_date.label("last_day"),
+            null().cast(Integer).label("booked"),
         )
-    ).all()
-    counts: dict[int, dict[date, int]] = defaultdict(dict)
-    for schedule_id, session_date, booked in rows:
-        counts[schedule_id][session_date] = booked
-    return counts
+        .join(Vacation, Vacation.id == VacationSchedule.vacation_id)
+        .where(
+            VacationSchedule.schedule_id.in_(ids),
+            Vacation.start_date <= last,
+            Vacation.end_date >= first,
+        )
+    )
+    seats = select(
+        SessionSeats.schedule_id,
+        null().cast(BigInteger),
+        SessionSeats.session_date,
+        SessionSeats.session_date,
+        SessionSeats.booked_count,
+    ).where(SessionSeats.schedule_id.in_(ids), SessionSeats.session_date.between(first, last))
+    rows = (await session.execute(union_all(vacations, seats))).all()
+    facts: dict[int, SessionFacts] = defaultdict(SessionFacts)
+    for schedule_id, known_id, first_day, last_day, booked in rows:
+        # The union's second column is null on seat rows, though typed as the vacation id.
+        vacation_id: int | None = known_id
+        if vacation_id is not None:
+            facts[schedule_id].vacations.append(VacationSpan(vacation_id, first_day, last_day))
+        else:
+            facts[schedule_id].booked[first_day] = booked
+    return facts
 
 
-class VacationSpansByScheduleWindowLoader(SessionLoader[ScheduleWindow, list[VacationSpan]]):
-    """The vacations blocking a schedule that touch a window: column rows."""
+class SessionFactsByScheduleWindowLoader(SessionLoader[ScheduleWindow, SessionFacts]):
+    """Vacations and booked counts of a schedule in a window: column rows, one read a batch."""
 
-    async def batch_load_fn(self, keys: list[ScheduleWindow]) -> list[list[VacationSpan]]:
+    async def batch_load_fn(self, keys: list[ScheduleWindow]) -> list[SessionFacts]:
         async with self.db.use() as session:
-            spans = await vacation_spans(session, *_bounds(keys))
+            facts = await session_facts(session, *_bounds(keys))
         return [
-            [span for span in spans.get(schedule_id, []) if span.start <= to and span.end >= since]
-            for schedule_id, since, to in keys
-        ]
-
-
-class BookedCountsByScheduleWindowLoader(SessionLoader[ScheduleWindow, dict[date, int]]):
-    """Booked seats per date of a schedule in a window, from the seat counters: column rows."""
-
-    async def batch_load_fn(self, keys: list[ScheduleWindow]) -> list[dict[date, int]]:
-        async with self.db.use() as session:
-            counts = await booked_counts(session, *_bounds(keys))
-        return [
-            {day: n for day, n in counts.get(schedule_id, {}).items() if since <= day <= to}
-            for schedule_id, since, to in keys
+            facts.get(schedule_id, SessionFacts()).within(first, last)
+            for schedule_id, first, last in keys
         ]
 
 
