@@ -24,6 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from db.enums import AccountRole, AppointmentStatus, DoctorStatus, NotificationChannel, OtpPurpose
 from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.appointments import describe_session
+from resolvers.booking_results import (
+    Booked,
+    BookingClosed,
+    BookingNotOpen,
+    BookingResult,
+    DoctorOnVacation,
+    DuplicateBooking,
+    NotAScheduledDate,
+    SessionFull,
+)
 from resolvers.calendar import Occurrence, SessionStatus
 from resolvers.errors import FieldError, NotFound, OtpInvalid, Problems, ValidationFailed
 from resolvers.manage_tokens import derive_token, hash_token, new_salt
@@ -46,63 +56,6 @@ class BookingRequest:
     patient_phone: str
     otp_code: str
     idempotency_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Booked:
-    appointment: Appointment
-    manage_token: str
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFull:
-    session: Occurrence
-    message: str = "This session is full."
-
-
-@dataclass(frozen=True, slots=True)
-class BookingNotOpen:
-    opens_at: datetime
-    message: str = "Booking for this session has not opened yet."
-
-
-@dataclass(frozen=True, slots=True)
-class BookingClosed:
-    closed_at: datetime
-    message: str = "Booking for this session has closed."
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorOnVacation:
-    until: date
-    message: str = "The doctor is on vacation on this date."
-
-
-@dataclass(frozen=True, slots=True)
-class NotAScheduledDate:
-    next_session: Occurrence | None
-    message: str = "This schedule has no session on this date."
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateBooking:
-    existing: Appointment
-    message: str = "This patient is already booked into this session."
-
-
-BookingResult = (
-    Booked
-    | SessionFull
-    | BookingNotOpen
-    | BookingClosed
-    | DoctorOnVacation
-    | NotAScheduledDate
-    | DuplicateBooking
-    | OtpInvalid
-    | NotFound
-    | ValidationFailed
-)
 
 
 def _checked(
@@ -250,6 +203,15 @@ async def book_appointment(
     checked = _checked(request, default_country_code=default_country_code)
     if isinstance(checked, ValidationFailed):
         return checked
+    result = await _attempt(session, checked, now=now, secret=secret)
+    # Ends the transaction on every path, releasing the schedule's share lock early.
+    await session.commit()
+    return result
+
+
+async def _attempt(
+    session: AsyncSession, checked: BookingRequest, *, now: datetime, secret: str
+) -> BookingResult:
     fingerprint = _fingerprint(checked, secret=secret)
     key = checked.idempotency_key
     if key is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import booking, sessions
+from resolvers import booking_results as answers
 from resolvers import errors as results
 from schema.context import Info
 from schema.errors import NotFound, OtpInvalid, UserError, ValidationFailed
@@ -138,28 +139,28 @@ BookAppointmentResult = Annotated[
 ]
 
 
-def _answer(result: booking.BookingResult) -> BookAppointmentResult:
-    if isinstance(result, booking.Booked):
+def _answer(result: answers.BookingResult) -> BookAppointmentResult:
+    if isinstance(result, answers.Booked):
         return Booked(
             manage_token=result.manage_token,
             replayed=result.replayed,
             appointment=Appointment.from_model(result.appointment),
         )
-    if isinstance(result, booking.SessionFull):
+    if isinstance(result, answers.SessionFull):
         return SessionFull(message=result.message, session=Session.from_occurrence(result.session))
-    if isinstance(result, booking.BookingNotOpen):
+    if isinstance(result, answers.BookingNotOpen):
         return BookingNotOpen(message=result.message, opens_at=result.opens_at)
-    if isinstance(result, booking.BookingClosed):
+    if isinstance(result, answers.BookingClosed):
         return BookingClosed(message=result.message, closed_at=result.closed_at)
-    if isinstance(result, booking.DoctorOnVacation):
+    if isinstance(result, answers.DoctorOnVacation):
         return DoctorOnVacation(message=result.message, until=result.until)
-    if isinstance(result, booking.NotAScheduledDate):
+    if isinstance(result, answers.NotAScheduledDate):
         upcoming = result.next_session
         return NotAScheduledDate(
             message=result.message,
             next_session=None if upcoming is None else Session.from_occurrence(upcoming),
         )
-    if isinstance(result, booking.DuplicateBooking):
+    if isinstance(result, answers.DuplicateBooking):
         return DuplicateBooking(
             message=result.message, existing=Appointment.from_model(result.existing)
         )
