@@ -238,13 +238,20 @@ def run(*, bind: str, workers: int | None) -> int:
     if workers is not None:
         env["WEB_CONCURRENCY"] = str(workers)
     host = bind if not bind.startswith("0.0.0.0") else bind.replace("0.0.0.0", "127.0.0.1")
+    from settings import NotificationSender, Settings
+
+    settings = Settings.from_env()
+    if settings.notification_sender is NotificationSender.LOG:
+        otp_codes = "printed in this log by the outbox worker (look for 'is your MediMyth code')"
+    else:
+        otp_codes = f"posted to {settings.notification_webhook_url} by the outbox worker"
     print(
         "\n"
         f"  MediMyth is starting on http://{host}\n"
         f"  GraphiQL:   http://{host}/graphql\n"
         f"  Health:     http://{host}/healthz and /readyz\n"
         f"  Database:   {describe(url)}\n"
-        "  OTP codes:  written to this log by the notification sender (NOTIFICATION_SENDER=log)\n"
+        f"  OTP codes:  {otp_codes}\n"
         "  Stop with Ctrl-C.\n",
         flush=True,
     )
