@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from settings import Settings
+
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent
@@ -53,11 +55,22 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from db.session import Database
+def _small_pool(url: str, size: int) -> Settings:
+    """The environment's settings (DB_POOL_MODE above all: behind a transaction pooler named
+    prepared statements break) with url and a pool sized for one command."""
+    import dataclasses
+
     from settings import Settings
 
-    database = Database(Settings(database_url=url, db_pool_size=1, db_max_overflow=0))
+    return dataclasses.replace(
+        Settings.from_env(), database_url=url, db_pool_size=size, db_max_overflow=0
+    )
+
+
+async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from db.session import Database
+
+    database = Database(_small_pool(url, 1))
     try:
         async with database.session() as session:
             return await work(session)
@@ -199,7 +212,7 @@ def worker(*, once: bool) -> int:
     )
 
     async def work() -> None:
-        database = Database(Settings(database_url=url, db_pool_size=2, db_max_overflow=0))
+        database = Database(_small_pool(url, 2))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
