@@ -16,9 +16,12 @@ from starlette.routing import Route
 from db.session import Database
 from ide.assets import load_bundle, serve_asset
 from resolvers.clock import Clock, SystemClock
-from schema import schema
+from schema import build_schema
+from schema.guards import Limits
 from schema.view import GraphQLView
 from settings import Settings, get_settings
+from web.logs import configure_logging
+from web.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 
 logger = logging.getLogger("medimyth")
 
@@ -59,23 +62,34 @@ def create_app(
             await owned.dispose()
 
     graphql = GraphQLView(
-        schema,
+        build_schema(Limits.from_settings(settings)),
         settings=settings,
         clock=clock or SystemClock(),
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        # Queries only: Strawberry refuses a mutation sent with GET (400).
         allow_queries_via_get=True,
     )
-    middleware = []
+    # Outermost first: every answer (a 413 or a 500 too) gets an id, headers and a log line.
+    middleware = [Middleware(RequestContextMiddleware, settings=settings)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    REQUEST_ID_HEADER,
+                    "Apollo-Require-Preflight",
+                    "X-Apollo-Operation-Name",
+                ],
+                expose_headers=[REQUEST_ID_HEADER],
                 max_age=600,
             )
         )
+    # Inside CORS, so a browser can read the 413 of an allowed origin.
+    middleware.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -92,9 +106,7 @@ def create_app(
 
 
 def _default_app() -> Starlette:
-    logging.basicConfig(
-        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(get_settings())
     return create_app()
 
 

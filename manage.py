@@ -68,9 +68,13 @@ def _small_pool(url: str, size: int) -> Settings:
 
 
 async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    import dataclasses
+
     from db.session import Database
 
-    database = Database(_small_pool(url, 1))
+    # Commands run no request: seeding the bench dataset COPYs 200,000 rows at once,
+    # longer than a request's statement time limit should ever allow.
+    database = Database(dataclasses.replace(_small_pool(url, 1), db_statement_timeout_ms=0))
     try:
         async with database.session() as session:
             return await work(session)
@@ -203,9 +207,9 @@ def worker(*, once: bool) -> int:
 
     url = database_url()
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    from web.logs import configure_logging
+
+    configure_logging(settings)
     sender = sender_from_settings(settings)
     logging.getLogger("medimyth.worker").info(
         "notification worker started: sender=%s", settings.notification_sender.value

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 E = TypeVar("E", bound=StrEnum)
+D = TypeVar("D")
 
 # A development-only secret: good enough to sign tokens on a laptop, refused in
 # production so a deployment can never run with a key that is public on GitHub.
@@ -33,6 +34,13 @@ class NotificationSender(StrEnum):
     WEBHOOK = "webhook"
 
 
+class LogFormat(StrEnum):
+    """One JSON object per line (log shippers) or a readable line (a developer's terminal)."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
 class PoolMode(StrEnum):
     """How the app reaches PostgreSQL; decides statement caching and pooling."""
 
@@ -52,6 +60,10 @@ class Settings:
     db_max_overflow: int = 5
     db_pool_timeout: float = 10.0
     db_statement_timeout_ms: int = 5000
+    # 0.5 keeps one-letter slips in doctor search ("Asha Rrao" 0.73, "cardiolgy" 0.70,
+    # "Mira Iyer" 0.60) and drops chance overlaps with unrelated descriptions (0.1 to 0.3).
+    # It is set per transaction (db/session.py), so the trigram indexes serve the search.
+    search_similarity_threshold: float = 0.5
     secret_key: str = DEVELOPMENT_SECRET
     access_token_ttl_minutes: int = 60 * 12
     environment: Environment = Environment.DEVELOPMENT
@@ -59,6 +71,17 @@ class Settings:
     default_country_code: str = "+91"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "INFO"
+    # None: JSON in production, text in development.
+    log_format: LogFormat | None = None
+    # Request limits: what one request may cost before any resolver runs.
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    max_request_bytes: int = 64 * 1024
+    # None: on in development, off in production (introspection also governs
+    # "Did you mean ...?" suggestions, which would leak the schema just the same).
+    graphql_introspection: bool | None = None
+    graphiql: bool | None = None
     notification_sender: NotificationSender = NotificationSender.LOG
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
@@ -66,6 +89,22 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is None:
+            return not self.is_production
+        return self.graphql_introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.is_production if self.graphiql is None else self.graphiql
+
+    @property
+    def logs_as_json(self) -> bool:
+        if self.log_format is None:
+            return self.is_production
+        return self.log_format is LogFormat.JSON
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +127,7 @@ class Settings:
             db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
             db_pool_timeout=float(_int(env, "DB_POOL_TIMEOUT", 10, minimum=1)),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
+            search_similarity_threshold=_fraction(env, "SEARCH_SIMILARITY_THRESHOLD", 0.5),
             secret_key=secret or DEVELOPMENT_SECRET,
             access_token_ttl_minutes=_int(env, "ACCESS_TOKEN_TTL_MINUTES", 720, minimum=1),
             environment=environment,
@@ -99,6 +139,13 @@ class Settings:
                 if origin.strip()
             ),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_format=_choice(env, "LOG_FORMAT", LogFormat, None),
+            graphql_max_depth=_int(env, "GRAPHQL_MAX_DEPTH", 10, minimum=2),
+            graphql_max_aliases=_int(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
+            graphql_max_tokens=_int(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
+            max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 64 * 1024, minimum=1024),
+            graphql_introspection=_flag(env, "GRAPHQL_INTROSPECTION"),
+            graphiql=_flag(env, "GRAPHIQL"),
             notification_sender=sender,
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
@@ -127,7 +174,7 @@ def _database_url(raw: str | None) -> str | None:
     return url
 
 
-def _choice(env: Mapping[str, str], name: str, enum: type[E], default: E) -> E:
+def _choice(env: Mapping[str, str], name: str, enum: type[E], default: D) -> E | D:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -149,6 +196,31 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
     return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1") from None
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} must be a number between 0 and 1")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    """true/false (1/0, yes/no, on/off); None when unset, so the environment decides."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
 
 
 def _time_zone(raw: str) -> str:

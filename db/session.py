@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 from db.stats import record_statement
 from settings import PoolMode, Settings
@@ -46,6 +48,43 @@ def engine_options(settings: Settings) -> tuple[str, dict[str, Any]]:
     return url.render_as_string(hide_password=False), options
 
 
+_TRANSACTION_SETTINGS = "medimyth.transaction_settings"
+# One statement per transaction for every per-transaction setting: the request's
+# statement budget pays for it once. Transaction-local (is_local = true), because a
+# transaction pooler hands the server connection to someone else at COMMIT, and
+# connection startup parameters are refused by PgBouncer. pg_trgm's `<%` and `%>`
+# operators read the threshold, which is what lets search use the trigram indexes.
+_SET_LOCALS = text(
+    "SELECT set_config('statement_timeout', :statement_timeout, true),"
+    " set_config('pg_trgm.word_similarity_threshold', :similarity_threshold, true)"
+)
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """PostgreSQL cancelled the statement (SQLSTATE 57014): statement_timeout fired."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == "57014"
+
+
+def transaction_settings(settings: Settings) -> dict[str, str]:
+    return {
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "similarity_threshold": str(settings.search_similarity_threshold),
+    }
+
+
+class GuardedSession(Session):
+    """A Session whose every transaction starts with the statement time limit set."""
+
+
+@event.listens_for(GuardedSession, "after_begin")
+def _set_transaction_locals(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    params = session.info.get(_TRANSACTION_SETTINGS)
+    if params is not None:
+        connection.execute(_SET_LOCALS, params)
+
+
 class Database:
     """Owns the engine and the session factory. Create it in the app's lifespan, not at import."""
 
@@ -54,7 +93,12 @@ class Database:
         self.settings = settings
         self.engine: AsyncEngine = create_async_engine(url, **options)
         event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            sync_session_class=GuardedSession,
+            info={_TRANSACTION_SETTINGS: transaction_settings(settings)},
+        )
 
     def request_session(self) -> RequestSession:
         return RequestSession(self.sessionmaker)

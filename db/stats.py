@@ -14,6 +14,9 @@ class StatementLog:
     count: int = 0
     statements: list[str] = field(default_factory=list)
     keep_text: bool = False
+    # Logs nest (the request log's count inside a test's budget count): a statement
+    # is credited to every log open around it.
+    outer: StatementLog | None = field(default=None, repr=False)
 
 
 _current: ContextVar[StatementLog | None] = ContextVar("medimyth_statements", default=None)
@@ -22,16 +25,17 @@ _current: ContextVar[StatementLog | None] = ContextVar("medimyth_statements", de
 def record_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any) -> None:
     """SQLAlchemy before_cursor_execute hook: credit the statement to the current log."""
     log = _current.get()
-    if log is not None:
+    while log is not None:
         log.count += 1
         if log.keep_text:
             log.statements.append(statement)
+        log = log.outer
 
 
 @contextmanager
 def counting_statements(*, keep_text: bool = False) -> Iterator[StatementLog]:
     """Count the statements sent while the block runs in this context (and tasks it spawns)."""
-    log = StatementLog(keep_text=keep_text)
+    log = StatementLog(keep_text=keep_text, outer=_current.get())
     token = _current.set(log)
     try:
         yield log

@@ -2,7 +2,8 @@
 
 Search is typo-tolerant with pg_trgm: a doctor matches when the text is close to
 a stretch of their name, description, specialty label or category name (word
-similarity of at least SEARCH_THRESHOLD), and ranks by the best of those.
+similarity of at least the SEARCH_SIMILARITY_THRESHOLD setting, which db/session.py
+sets in every transaction), and ranks by the best of those.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from db.models import Account, Category
 from resolvers.pagination import Page, decode_cursor, page_size
 
 PUBLIC_ID_PREFIX = "MMD-"
-# 0.5 keeps one-letter slips ("Asha Rrao" 0.73, "cardiolgy" 0.70, "Mira Iyer" 0.60)
-# and drops chance overlaps with unrelated descriptions (about 0.1 to 0.3).
-SEARCH_THRESHOLD = 0.5
 MAX_SEARCH_LENGTH = 100
 
 
@@ -68,7 +66,7 @@ def search_text(raw: str | None) -> str | None:
 
 def _close_to(text: str, column: QueryableAttribute[Any]) -> ColumnElement[bool]:
     # The operator form (text <% column) can use the trigram indexes; its threshold is
-    # the transaction's pg_trgm.word_similarity_threshold, set in list_public_doctors.
+    # the transaction's pg_trgm.word_similarity_threshold, set as the transaction begins.
     return literal(text, String).op("<%", return_type=Boolean)(column)
 
 
@@ -111,13 +109,6 @@ async def list_public_doctors(
     limit = page_size(first)
     offset = decode_cursor(after)
     text = search_text(doctor_filter.search)
-    if text is not None:
-        # Local to this transaction, so other requests' trigram queries keep their default.
-        await session.execute(
-            select(
-                func.set_config("pg_trgm.word_similarity_threshold", str(SEARCH_THRESHOLD), True)
-            )
-        )
     query = _filtered(doctor_filter)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     by_name = (func.lower(Account.name), Account.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
@@ -25,6 +25,7 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
+from schema.guards import Limits, RecordOperation, guard_extensions
 from schema.scheduling import SchedulingMutation
 from schema.vacations import VacationMutation, VacationQuery
 
@@ -54,19 +55,23 @@ class MediMythSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-def build_schema(**kwargs: Any) -> MediMythSchema:
+@lru_cache(maxsize=8)
+def build_schema(limits: Limits = Limits()) -> MediMythSchema:
+    """The schema with these limits; cached, so every app with the same limits shares one."""
     return MediMythSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         # Error types not yet reachable from a root field still belong to the contract.
         types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
-            ErrorCodes,
+            lambda: ErrorCodes(suggestions=limits.introspection),
+            RecordOperation,
+            # Before the caches: they set the parse options and rules the caches key on.
+            *guard_extensions(limits),
             # Factories: a fresh extension per request, sharing module-level LRU caches.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
-        **kwargs,
     )
 
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from db.session import is_statement_timeout
 from resolvers import errors as results
+from web.logs import current_request_id
 
 logger = logging.getLogger("medimyth.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
+TIMEOUT_MESSAGE = "The request took too long and was stopped; try again, or ask for less."
+# graphql-core's hints ("Did you mean "name"?", "... the enum value 'NAME'?") name
+# fields and values of the schema: with introspection off they would leak it anyway.
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
 @strawberry.interface(description="Something the user can fix; every mutation error implements it.")
@@ -78,17 +85,25 @@ class RateLimited(UserError):
         return cls(message=result.message, retry_after=result.retry_after)
 
 
-def coded(error: GraphQLError) -> GraphQLError:
+def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
     """Give a top-level error its extensions.code; hide anything that is a bug."""
     original = error.original_error
     if isinstance(original, results.CodedError):
         code, message = original.code, original.message
-    elif original is None:
-        # Parse, validation and variable-coercion errors: the request was malformed.
+    elif original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # Parse, validation and variable-coercion errors (these carry the scalar's or
+        # enum's own GraphQLError, and no path): the request was malformed.
         code, message = results.ErrorCode.BAD_USER_INPUT, error.message
+        if not suggestions:
+            message = _SUGGESTION.sub("", message)
+    elif is_statement_timeout(original):
+        code, message = results.ErrorCode.TIMEOUT, TIMEOUT_MESSAGE
     else:
         code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
     extensions = {**(error.extensions or {}), "code": code.value}
+    request_id = current_request_id()
+    if request_id is not None and code in _TRACEABLE:
+        extensions["requestId"] = request_id  # what support asks for to find the log line
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -100,19 +115,33 @@ def coded(error: GraphQLError) -> GraphQLError:
     )
 
 
+_TRACEABLE = (results.ErrorCode.INTERNAL_SERVER_ERROR, results.ErrorCode.TIMEOUT)
+
+
 class ErrorCodes(SchemaExtension):
     """Runs after execution: every top-level error leaves with a code and no internals."""
+
+    def __init__(self, *, suggestions: bool = True) -> None:
+        super().__init__()
+        self.suggestions = suggestions
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [coded(error) for error in result.errors]
+            result.errors = [coded(error, suggestions=self.suggestions) for error in result.errors]
 
 
 def log_unexpected(error_list: list[GraphQLError]) -> None:
     """Log bugs with their traceback; expected, coded errors are not worth a stack trace."""
     for error in error_list:
         original = error.original_error
-        if original is not None and not isinstance(original, results.CodedError):
+        if original is None or isinstance(original, results.CodedError):
+            continue
+        if isinstance(original, GraphQLError) and error.path is None:
+            continue  # a malformed variable: the client's mistake
+        if is_statement_timeout(original):
+            # Expected under load or for a costly query; the limit did its job.
+            logger.warning("statement timeout in %s", error.path)
+        else:
             logger.error("unexpected error in %s", error.path, exc_info=original)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 
 from db.session import Database, RequestSession
 from ide import page as graphiql_page
@@ -17,10 +21,14 @@ from resolvers.clock import Clock
 from resolvers.loaders import Loaders
 from schema.context import Context
 from settings import Settings
+from web.middleware import refusal
 
 logger = logging.getLogger(__name__)
 
 _SESSION_KEY = "medimyth.request_session"
+# Apollo's CSRF rule: a browser sends these only after a CORS preflight, which
+# another site's page cannot pass; a "simple" cross-site POST cannot carry them.
+_PREFLIGHTED_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -37,7 +45,13 @@ class GraphQLView(GraphQL[Context, None]):
         request_session = database.request_session()
         scope.setdefault("state", {})[_SESSION_KEY] = request_session
         try:
-            await super().__call__(scope, receive, send)
+            # Strawberry's own __call__ for HTTP, except that a refusal (GET mutation,
+            # no query, wrong types, CSRF) answers JSON with a code, not plain text.
+            try:
+                response = await self.run(Request(scope=scope, receive=receive))
+            except HTTPException as refused:
+                response = refusal(refused.status_code, refused.reason)
+            await response(scope, receive, send)
         finally:
             # Always hand the connection back, after errors and cancellations too.
             try:
@@ -66,3 +80,42 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson bounds nesting (1024) and raises a JSONDecodeError, where json.loads
+        # would hit the recursion limit on a 64 KiB body of "[[[[..." and answer 500.
+        return orjson.loads(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != "application/json" and not any(
+                request.headers.get(name) for name in _PREFLIGHTED_HEADERS
+            ):
+                # A form or text/plain POST is what a cross-site page can send
+                # without a preflight (CSRF); an API client sends JSON.
+                raise HTTPException(
+                    400,
+                    "POST requests must have Content-Type: application/json "
+                    "(or an Apollo-Require-Preflight header).",
+                )
+            body = await _json_body(self, request)
+            if isinstance(body, list):
+                raise HTTPException(
+                    400, "Batched requests are not supported: send one operation per request."
+                )
+            if not isinstance(body, dict):
+                raise HTTPException(400, "The request body must be a JSON object.")
+            name = body.get("operationName")
+            if name is not None and not isinstance(name, str):
+                raise HTTPException(400, "operationName must be a string or null.")
+        return await super().parse_http_body(request)
+
+
+async def _json_body(view: GraphQLView, request: AsyncHTTPRequestAdapter) -> Any:
+    try:
+        return view.decode_json(await request.get_body())
+    except orjson.JSONDecodeError:
+        raise HTTPException(400, "The request body is not valid JSON.") from None

@@ -1,0 +1,88 @@
+"""What one operation may cost (depth, aliases, tokens) and what it may see (introspection).
+
+The validation rules are built once, with the schema, and every request's
+extensions add those same rule classes: the ValidationCache keys on the rule
+tuple, so a rule class made per request would never hit the cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from settings import Settings
+from web.logs import current_request
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    introspection: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_tokens=settings.graphql_max_tokens,
+            introspection=settings.introspection_enabled,
+        )
+
+
+def validation_rules(limits: Limits) -> list[type[ASTValidationRule]]:
+    """The limits as graphql-core rules; each reports a plain validation error (BAD_USER_INPUT)."""
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def guard_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Factories for the schema's extensions list: fresh instances, shared rule classes.
+
+    The token limit is a parse option: graphql-core stops reading the document at
+    the first token past it ("Document contains more than N tokens"), a syntax
+    error that leaves as BAD_USER_INPUT. ParserCache keys on the options too.
+    """
+    rules = validation_rules(limits)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules(rules),
+    ]
+
+
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+class RecordOperation(SchemaExtension):
+    """Tells the request log line which operation ran and whether it answered errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        facts = current_request()
+        if facts is not None:
+            facts.operation = self._operation_name()
+        yield
+        if facts is not None:
+            facts.operation = self._operation_name()  # the document's own name, once parsed
+            result = self.execution_context.result
+            facts.graphql_errors = bool(result is not None and result.errors)
+
+    def _operation_name(self) -> str | None:
+        # The client chooses the name: only a real GraphQL name reaches the log.
+        name: object = self.execution_context.operation_name
+        return name if isinstance(name, str) and _GRAPHQL_NAME.fullmatch(name) else None

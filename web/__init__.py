@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware that every request passes, and logging."""

@@ -1,0 +1,169 @@
+"""ASGI middleware every request passes: request id, security headers, the log line, body limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import orjson
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.stats import counting_statements
+from settings import Settings
+from web.logs import RequestFacts, bound_request
+
+logger = logging.getLogger("medimyth.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is kept when it is short and plain, so a proxy's or client's id
+# joins their logs to ours; anything else (log injection, huge values) is replaced.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+# JSON answers never render as a page; the GraphiQL page sends its own, stricter policy.
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def refusal(status: int, message: str, code: str = "BAD_USER_INPUT") -> Response:
+    """A request refused before execution, shaped like a GraphQL response so clients read it."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": DEFAULT_CSP,
+    }
+    if settings.is_production:
+        # Production sits behind TLS; development serves plain http on localhost,
+        # where HSTS would only pin a developer's browser to https.
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+def request_id_from(scope: Scope) -> str:
+    incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
+    if incoming is not None and _SANE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """The outermost layer: ids, headers and one log line for every response, a 500 included."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.headers = security_headers(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        facts = RequestFacts(request_id=request_id_from(scope))
+        status: int | None = None
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", ()))
+                headers = MutableHeaders(raw=message["headers"])
+                headers[REQUEST_ID_HEADER] = facts.request_id
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)  # the GraphiQL page keeps its own CSP
+            await send(message)
+
+        started = time.perf_counter()
+        with bound_request(facts), counting_statements() as statements:
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                logger.exception("unhandled error")
+                if status is not None:
+                    raise  # the response has begun; the server closes the connection
+                answer = refusal(500, "Internal server error.", "INTERNAL_SERVER_ERROR")
+                await answer(scope, receive, send_with_headers)
+            finally:
+                _log_request(scope, facts, status, statements.count, started)
+
+
+def _log_request(
+    scope: Scope, facts: RequestFacts, status: int | None, statements: int, started: float
+) -> None:
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    method, path = scope["method"], scope["path"]
+    logger.info(
+        "%s %s %s in %.1f ms",
+        method,
+        path,
+        status if status is not None else "-",
+        duration_ms,
+        extra={
+            "request_id": facts.request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "statements": statements,
+            "operation": facts.operation,
+            "graphql_errors": facts.graphql_errors,
+        },
+    )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for a body over the limit: by Content-Length at once, else by counting the bytes.
+
+    Counting catches chunked bodies (no Content-Length) and a Content-Length that
+    lies; the app is stopped at the first chunk past the limit, before it parses.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+        responding = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal responding
+            responding = responding or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except _BodyTooLarge:
+            if responding:
+                raise
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        await refusal(413, message)(scope, receive, send)
