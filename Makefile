@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
+.PHONY: run test test-browser test-drills install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: install-dev
 # Headless Chromium (Debian's chromium package) against a live gunicorn; screenshot in artifacts/.
 test-browser: install-dev
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+# Fault drills (tests/drills): a real gunicorn against a private PostgreSQL that is stopped,
+# restarted, and a master and workers that are signalled; observations in artifacts/drills.log.
+test-drills: install-dev
+	$(PY) -m pytest -m drill tests/drills $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
