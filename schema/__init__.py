@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -25,7 +25,7 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
-from schema.guards import Limits, RecordOperation, guard_extensions
+from schema.guards import CodedParserCache, Limits, RecordOperation, guard_extensions
 from schema.scheduling import SchedulingMutation
 from schema.vacations import VacationMutation, VacationQuery
 
@@ -69,7 +69,7 @@ def build_schema(limits: Limits = Limits()) -> MediMythSchema:
             # Before the caches: they set the parse options and rules the caches key on.
             *guard_extensions(limits),
             # Factories: a fresh extension per request, sharing module-level LRU caches.
-            lambda: ParserCache(maxsize=256),
+            lambda: CodedParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
     )

@@ -7,15 +7,17 @@ tuple, so a rule class made per request would never hit the cache.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -64,6 +66,24 @@ def guard_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
     ]
+
+
+class CodedParserCache(ParserCache):
+    """ParserCache whose syntax errors (the token limit's too) still leave with a code.
+
+    ParserCache parses while Strawberry *enters* its parsing hook, outside the
+    try that turns a syntax error into an ordinary result; the error would then
+    skip every on_operation hook, ErrorCodes included. On an error this leaves
+    the document unset, and Strawberry's own parse meets it again inside the try.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")

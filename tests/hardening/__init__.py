@@ -1,0 +1,1 @@
+"""Production hardening: request limits, production mode, headers, logs."""
