@@ -64,3 +64,11 @@ graphiql:
 
 clean-data:
 	rm -rf .data
+
+# Load benchmark (bench/run.py): seeds the bench database (BENCH_DATABASE_URL, else an embedded
+# one under .data/bench), serves MediMyth and the asyncpg floor with gunicorn (2 workers,
+# 127.0.0.1 only), drives each read operation at 1 and 16 clients for BENCH_SECONDS each, stops.
+.PHONY: bench
+BENCH_SECONDS ?= 10
+bench: install-dev
+	$(PY) -m bench.run --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
