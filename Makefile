@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser test-drills install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
+.PHONY: run test test-browser test-drills fuzz install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test-browser: install-dev
 # restarted, and a master and workers that are signalled; observations in artifacts/drills.log.
 test-drills: install-dev
 	$(PY) -m pytest -m drill tests/drills $(PYTEST_ARGS)
+
+# schemathesis against a live gunicorn over a private, seeded PostgreSQL: anonymous, as a doctor
+# and as an admin; every answer must be typed or coded. FUZZ_ARGS="--max-examples 200" digs deeper.
+fuzz: install-dev
+	$(PY) -m tests.fuzz.run $(FUZZ_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

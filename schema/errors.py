@@ -18,9 +18,18 @@ logger = logging.getLogger("medimyth.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
 TIMEOUT_MESSAGE = "The request took too long and was stopped; try again, or ask for less."
+UNSTORABLE_MESSAGE = "The request holds text PostgreSQL cannot store (a NUL character, say)."
 # graphql-core's hints ("Did you mean "name"?", "... the enum value 'NAME'?") name
 # fields and values of the schema: with introspection off they would leak it anyway.
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+# character_not_in_repertoire and untranslatable_character: a NUL or an unencodable character in
+# some string argument, caught where it reaches PostgreSQL. The client's mistake, not a bug.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _is_unstorable_text(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in _UNSTORABLE_TEXT
 
 
 @strawberry.interface(description="Something the user can fix; every mutation error implements it.")
@@ -98,6 +107,8 @@ def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
             message = _SUGGESTION.sub("", message)
     elif is_statement_timeout(original):
         code, message = results.ErrorCode.TIMEOUT, TIMEOUT_MESSAGE
+    elif _is_unstorable_text(original):
+        code, message = results.ErrorCode.BAD_USER_INPUT, UNSTORABLE_MESSAGE
     else:
         code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
     extensions = {**(error.extensions or {}), "code": code.value}
@@ -140,6 +151,8 @@ def log_unexpected(error_list: list[GraphQLError]) -> None:
             continue
         if isinstance(original, GraphQLError) and error.path is None:
             continue  # a malformed variable: the client's mistake
+        if _is_unstorable_text(original):
+            continue  # a NUL in a string argument: the client's mistake too
         if is_statement_timeout(original):
             # Expected under load or for a costly query; the limit did its job.
             logger.warning("statement timeout in %s", error.path)

@@ -74,7 +74,12 @@ class Server:
 
 
 def start_gunicorn(
-    name: str, database_url: str, *, workers: int = 2, env: Mapping[str, str] | None = None
+    name: str,
+    database_url: str,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    log_prefix: str = "drill-",
 ) -> Server:
     """gunicorn app:app as the Procfile runs it, bound to a free port on 127.0.0.1."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -89,7 +94,7 @@ def start_gunicorn(
         LOG_LEVEL="info",
         **(env or {}),
     )
-    log_path = ARTIFACTS / f"drill-{name}.log"
+    log_path = ARTIFACTS / f"{log_prefix}{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:app", "-c", "gunicorn.conf.py"],

@@ -1,0 +1,1 @@
+"""Fuzzing the live API with schemathesis: `make fuzz` (python -m tests.fuzz.run)."""

@@ -1,0 +1,63 @@
+"""Inputs the fuzzer found answered with INTERNAL_SERVER_ERROR; each now gets a typed or coded answer."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.clock import FixedClock
+from schema.ids import NO_SUCH_ID, int_id
+from settings import Settings
+from tests import factories
+from tests.accounts_support import token_for
+from tests.conftest import GraphQLClient
+from tests.operations import example_variables, operation
+
+CREATE_CATEGORY = operation("CreateCategory")
+SET_STATUS = operation("SetAppointmentStatus")
+SEARCH = operation("SearchDoctors")
+
+
+def test_an_id_of_unicode_digits_names_nothing() -> None:
+    # when
+    ids = [int_id(raw) for raw in ("³", "¹2", "٣", " 12 ")]
+    # then: "³".isdigit() is true, but int() refuses it; "٣" would be 3 to int()
+    assert ids == [NO_SUCH_ID, NO_SUCH_ID, NO_SUCH_ID, 12]
+
+
+async def test_a_superscript_id_is_not_found(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    doctor = await factories.make_doctor(session)
+    await session.commit()
+    token = token_for(doctor, settings=settings, clock=clock)
+    # when
+    body = await gql(SET_STATUS, {"id": "³", "status": "ARRIVED"}, token=token)
+    # then
+    assert "errors" not in body
+    assert body["data"]["setAppointmentStatus"]["__typename"] == "NotFound"
+
+
+async def test_a_nul_character_in_a_category_name_is_bad_user_input(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    admin = await factories.make_admin(session)
+    await session.commit()
+    token = token_for(admin, settings=settings, clock=clock)
+    # when
+    body = await gql(CREATE_CATEGORY, {"name": "Cardio\x00logy"}, token=token)
+    # then
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "NUL" in body["errors"][0]["message"]
+
+
+async def test_a_nul_character_in_a_search_is_bad_user_input(gql: GraphQLClient) -> None:
+    # given
+    variables = example_variables("SearchDoctors")
+    variables["filter"] = {"search": "asha\x00"}
+    # when
+    body = await gql(SEARCH, variables)
+    # then
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
