@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,8 +32,9 @@ def engine_options(settings: Settings) -> tuple[str, dict[str, Any]]:
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
-        # A connection killed by a database restart is noticed at checkout, not by a user.
-        "pool_pre_ping": True,
+        # A connection killed by a database restart is noticed at checkout, not by a
+        # user: see _refuse_closed, which does it without pool_pre_ping's round trip.
+        "pool_pre_ping": False,
     }
     if settings.db_pool_mode is PoolMode.TRANSACTION:
         # A transaction pooler hands each transaction to any server connection, so a
@@ -85,6 +86,20 @@ def _set_transaction_locals(
         connection.execute(_SET_LOCALS, params)
 
 
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout hook: hand out no connection the server has hung up on.
+
+    When PostgreSQL stops or restarts it closes every session's socket, and asyncpg
+    marks the connection closed as soon as the event loop reads that; the pool then
+    replaces it (a DisconnectionError here is retried with a fresh connection). This
+    is what pool_pre_ping bought, without a round trip on every checkout; a socket
+    that dies silently still fails its first statement, and SQLAlchemy then
+    invalidates the pool, so the next request reconnects.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 class Database:
     """Owns the engine and the session factory. Create it in the app's lifespan, not at import."""
 
@@ -93,6 +108,7 @@ class Database:
         self.settings = settings
         self.engine: AsyncEngine = create_async_engine(url, **options)
         event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
+        event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
         self.sessionmaker = async_sessionmaker(
             self.engine,
             expire_on_commit=False,
