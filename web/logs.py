@@ -26,8 +26,14 @@ class RequestFacts:
 
 _current: ContextVar[RequestFacts | None] = ContextVar("medimyth_request", default=None)
 
-# Attributes every LogRecord has; anything else on a record came in through `extra`.
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+# Attributes every LogRecord has; anything else on a record came in through `extra`
+# (except Uvicorn's color_message, its message again with terminal colours).
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 def current_request() -> RequestFacts | None:
