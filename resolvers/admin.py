@@ -55,7 +55,9 @@ async def activate_doctor(
     if doctor is None:
         return _NO_SUCH_DOCTOR
     if doctor.status is DoctorStatus.ACTIVE:
-        await session.rollback()
+        # Nothing changed: end the transaction (and the row lock) with a commit, because a
+        # rollback would expire the doctor and the answer would read it outside any session.
+        await session.commit()
         return DoctorStatusChanged(doctor)
     if doctor.public_number is None:
         # From the sequence: a number handed out is never handed out again, and a
@@ -87,7 +89,7 @@ async def suspend_doctor(
     if doctor is None:
         return _NO_SUCH_DOCTOR
     if doctor.status is DoctorStatus.SUSPENDED:
-        await session.rollback()
+        await session.commit()  # as in activate_doctor: keep the doctor loaded
         return DoctorStatusChanged(doctor)
     doctor.status = DoctorStatus.SUSPENDED
     doctor.updated_at = now
