@@ -23,8 +23,13 @@ from tests.operations import operation
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-GUNICORN_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-GRACEFUL_TIMEOUT: int = GUNICORN_CONF["graceful_timeout"]
+
+
+def graceful_timeout() -> int:
+    """gunicorn.conf.py's graceful_timeout: read when a drill needs it, not at collection."""
+    value: int = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["graceful_timeout"]
+    return value
+
 
 # The frontend's category list: small, and it needs the database on every call.
 CATEGORIES: dict[str, Any] = {"query": operation("Categories"), "operationName": "Categories"}
@@ -67,7 +72,7 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=GRACEFUL_TIMEOUT + 10)
+                self.process.wait(timeout=graceful_timeout() + 10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)

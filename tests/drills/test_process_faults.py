@@ -17,8 +17,8 @@ from db import embedded
 from tests import database as testdb
 from tests.drills.support import (
     CATEGORIES,
-    GRACEFUL_TIMEOUT,
     Server,
+    graceful_timeout,
     record,
     run_load,
     wait_for,
@@ -95,7 +95,8 @@ async def test_sigterm_under_load_lets_in_flight_requests_finish_and_exits_in_ti
         accepting_while_held = await asyncio.to_thread(_accepts_connections, server.origin)
         await lock.commit()
         responses = await asyncio.gather(*held)
-        code = await asyncio.to_thread(server.process.wait, GRACEFUL_TIMEOUT + 30)
+        limit = graceful_timeout()
+        code = await asyncio.to_thread(server.process.wait, limit + 30)
         exited_after = time.monotonic() - signalled_at
         outcomes = await load
     await locker.close()
@@ -105,7 +106,7 @@ async def test_sigterm_under_load_lets_in_flight_requests_finish_and_exits_in_ti
     assert [response.status_code for response in responses] == [200] * IN_FLIGHT
     assert all(len(response.json()["data"]["categories"]) == 8 for response in responses)
     assert code == 0
-    assert exited_after < GRACEFUL_TIMEOUT
+    assert exited_after < limit
     # and the light load saw no server error: answers before, refused connections after
     assert all(outcome.status in (200, None) for outcome in outcomes)
     assert all(outcome.ok for outcome in outcomes if outcome.ended < signalled_at)
@@ -115,7 +116,7 @@ async def test_sigterm_under_load_lets_in_flight_requests_finish_and_exits_in_ti
         held_requests_completed=f"{len(responses)}/{IN_FLIGHT}",
         held_after_sigterm_seconds=HELD_AFTER_SIGTERM,
         master_exit_seconds=f"{exited_after:.2f}",
-        graceful_timeout=GRACEFUL_TIMEOUT,
+        graceful_timeout=limit,
         exit_code=code,
         light_load_ok=sum(outcome.ok for outcome in outcomes),
         light_load_refused_after_sigterm=sum(not outcome.ok for outcome in outcomes),
