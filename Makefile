@@ -62,10 +62,10 @@ check-migrations: install
 operations: install
 	$(PY) ../shared/tools/check_operations.py schema.graphql
 
-# Rebuild the committed GraphiQL bundle (static/graphiql) from graphiql/package-lock.json
+# Rebuild the committed GraphiQL bundle (app/graphiql/static) from app/graphiql/frontend/package-lock.json
 # and ../shared/operations; commit the result.
 graphiql:
-	cd graphiql && npm ci --no-audit --no-fund && npm run build
+	cd app/graphiql/frontend && npm ci --no-audit --no-fund && npm run build
 
 clean-data:
 	rm -rf .data

@@ -3,8 +3,8 @@
 import multiprocessing
 import os
 
+from app.logs import logging_config
 from settings import get_settings
-from web.logs import logging_config
 
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One worker per core by default: each worker is a single event loop.
@@ -18,7 +18,7 @@ keepalive = 5
 # Importing the app reads settings and builds routes; it opens no connection, so
 # loading it once before fork is safe and catches import errors at boot.
 preload_app = True
-# No access log: the app writes one structured line per request (web/middleware.py).
+# No access log: the app writes one structured line per request (app/middleware.py).
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

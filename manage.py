@@ -207,7 +207,7 @@ def worker(*, once: bool) -> int:
 
     url = database_url()
     settings = Settings.from_env()
-    from web.logs import configure_logging
+    from app.logs import configure_logging
 
     configure_logging(settings)
     sender = sender_from_settings(settings)

@@ -22,8 +22,8 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from schema.request_facts import current_request
 from settings import Settings
-from web.logs import current_request
 
 
 @dataclass(frozen=True, slots=True)

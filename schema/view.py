@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -16,14 +17,19 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
 from db.session import Database, RequestSession
-from ide import page as graphiql_page
 from resolvers.clock import Clock
 from resolvers.loaders import Loaders
 from schema.context import Context
 from settings import Settings
-from web.middleware import refusal
 
 logger = logging.getLogger(__name__)
+
+
+def refusal(status: int, message: str, code: str = "BAD_USER_INPUT") -> Response:
+    """A request refused before execution, shaped like a GraphQL response so clients read it."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
 
 _SESSION_KEY = "medimyth.request_session"
 # Apollo's CSRF rule: a browser sends these only after a CORS preflight, which
@@ -32,10 +38,20 @@ _PREFLIGHTED_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *args: object, settings: Settings, clock: Clock, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        settings: Settings,
+        clock: Clock,
+        ide_page: Callable[[Request], Response] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.settings = settings
         self.clock = clock
+        # The web layer hands in its self-hosted GraphiQL page (the GraphQL layer
+        # does not know about static assets).
+        self.ide_page = ide_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,8 +91,10 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        # Strawberry's page loads GraphiQL from a CDN; ours is served from here (see ide/).
-        return graphiql_page.render(request)
+        # Strawberry's page loads GraphiQL from a CDN; ours comes from app/graphiql/.
+        if self.ide_page is None:
+            return await super().render_graphql_ide(request)
+        return self.ide_page(request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

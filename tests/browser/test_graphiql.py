@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright
 from playwright.async_api import expect as playwright_expect
 
-from ide.assets import load_bundle
+from app.graphiql.assets import load_bundle
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from graphql import OperationDefinitionNode, parse, print_ast
 
-from ide.assets import load_bundle
+from app.graphiql.assets import load_bundle
 from tests.operations import OPERATIONS_DIR, operation
 
 NEEDS_NO_TOKEN = {"RegisterDoctor", "Login", "ResetPassword"}

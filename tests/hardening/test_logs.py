@@ -13,10 +13,11 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from app.logs import JsonFormatter, RequestIdFilter, TextFormatter
+from app.middleware import RequestContextMiddleware
+from schema.request_facts import RequestFacts, bound_request
 from settings import Environment, Settings
 from tests.hardening.conftest import codes
-from web.logs import JsonFormatter, RequestFacts, RequestIdFilter, TextFormatter, bound_request
-from web.middleware import RequestContextMiddleware
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMED = "query Probe { categories { id } }"
@@ -67,6 +68,9 @@ async def test_an_unhandled_error_is_a_logged_json_500_with_headers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # given: an app that fails before answering
+    caplog.set_level(logging.INFO, logger="medimyth.request")
+    caplog.handler.addFilter(RequestIdFilter())  # what configure_logging puts on handlers
+
     async def broken(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("secret internals")
 

@@ -7,14 +7,13 @@ import re
 import time
 import uuid
 
-import orjson
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.stats import counting_statements
+from schema.request_facts import RequestFacts, bound_request
+from schema.view import refusal
 from settings import Settings
-from web.logs import RequestFacts, bound_request
 
 logger = logging.getLogger("medimyth.request")
 
@@ -25,12 +24,6 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 # JSON answers never render as a page; the GraphiQL page sends its own, stricter policy.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
-
-
-def refusal(status: int, message: str, code: str = "BAD_USER_INPUT") -> Response:
-    """A request refused before execution, shaped like a GraphQL response so clients read it."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def security_headers(settings: Settings) -> dict[str, str]:

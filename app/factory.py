@@ -1,4 +1,4 @@
-"""The ASGI entry point: Starlette serving /graphql (API and GraphiQL), /healthz and /readyz."""
+"""Builds the Starlette app: /graphql (API and GraphiQL), /healthz, /readyz, middleware."""
 
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.graphiql import page as graphiql_page
+from app.graphiql.assets import load_bundle, serve_asset
+from app.logs import configure_logging
+from app.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 from db.session import Database
-from ide.assets import load_bundle, serve_asset
 from resolvers.clock import Clock, SystemClock
 from schema import build_schema
 from schema.guards import Limits
 from schema.view import GraphQLView
 from settings import Settings, get_settings
-from web.logs import configure_logging
-from web.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 
 logger = logging.getLogger("medimyth")
 
@@ -66,6 +67,7 @@ def create_app(
         settings=settings,
         clock=clock or SystemClock(),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        ide_page=graphiql_page.render,
         # Queries only: Strawberry refuses a mutation sent with GET (400).
         allow_queries_via_get=True,
     )
@@ -105,10 +107,7 @@ def create_app(
     return app
 
 
-def _default_app() -> Starlette:
+def default_app() -> Starlette:
+    """The app as gunicorn serves it: settings and logging from the environment."""
     configure_logging(get_settings())
     return create_app()
-
-
-# gunicorn (and uvicorn) import this; building it reads settings but opens no connection.
-app = _default_app()

@@ -8,7 +8,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ide.assets import load_bundle
+from app.graphiql.assets import load_bundle
 
 ASSETS_PATH = "/static/graphiql"
 

@@ -1,4 +1,4 @@
-// Builds ../static/graphiql from pinned packages and the frontend's operations:
+// Builds ../static (app/graphiql/static) from pinned packages and the frontend's operations:
 // content-hashed JS and CSS, operations.<hash>.json (the preloaded tabs) and
 // manifest.json (which the server reads to write the page). Same inputs, same bytes.
 import { createHash } from "node:crypto";
@@ -9,8 +9,8 @@ import * as esbuild from "esbuild";
 import { parse } from "graphql";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = resolve(here, "../static/graphiql");
-const operationsDir = resolve(here, process.env.OPERATIONS_DIR ?? "../../shared/operations");
+const outdir = resolve(here, "../static");
+const operationsDir = resolve(here, process.env.OPERATIONS_DIR ?? "../../../../shared/operations");
 
 // Tab order: what a visitor tries first comes first.
 const FILE_ORDER = ["public", "patient", "doctor", "admin"];
@@ -89,4 +89,4 @@ writeFileSync(join(outdir, operations), `${JSON.stringify({ version, tabs }, nul
 
 const manifest = { script: pick(".js"), stylesheet: pick(".css"), operations };
 writeFileSync(join(outdir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-console.log(`static/graphiql: ${Object.values(manifest).join(", ")} (${tabs.length} tabs)`);
+console.log(`app/graphiql/static: ${Object.values(manifest).join(", ")} (${tabs.length} tabs)`);

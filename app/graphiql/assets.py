@@ -1,4 +1,4 @@
-"""The committed GraphiQL bundle (static/graphiql): names, integrity hashes, cached responses."""
+"""The committed GraphiQL bundle (app/graphiql/static): names, integrity hashes, responses."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = ROOT / "static" / "graphiql"
+ASSETS_DIR = Path(__file__).resolve().parent / "static"
 
 # A hashed file never changes under its name, so browsers may keep it for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"

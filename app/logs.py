@@ -5,26 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from schema.request_facts import current_request_id
 from settings import Settings
-
-
-@dataclass
-class RequestFacts:
-    """What the request log line tells about one request; GraphQL fills in its part."""
-
-    request_id: str
-    operation: str | None = None
-    graphql_errors: bool | None = None
-
-
-_current: ContextVar[RequestFacts | None] = ContextVar("medimyth_request", default=None)
 
 # Attributes every LogRecord has; anything else on a record came in through `extra`
 # (except Uvicorn's color_message, its message again with terminal colours).
@@ -34,25 +19,6 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {
     "request_id",
     "color_message",
 }
-
-
-def current_request() -> RequestFacts | None:
-    """The request this code runs for (in its task and the tasks it spawns), or None."""
-    return _current.get()
-
-
-def current_request_id() -> str | None:
-    facts = _current.get()
-    return None if facts is None else facts.request_id
-
-
-@contextmanager
-def bound_request(facts: RequestFacts) -> Iterator[RequestFacts]:
-    token = _current.set(facts)
-    try:
-        yield facts
-    finally:
-        _current.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

@@ -1,1 +1,0 @@
-"""The HTTP edge: middleware that every request passes, and logging."""
