@@ -98,6 +98,12 @@ def _filtered(doctor_filter: DoctorFilter) -> Select[Account]:
     return query
 
 
+async def count_public_doctors(*, session: AsyncSession, doctor_filter: DoctorFilter) -> int:
+    """How many doctors match the filter, on every page."""
+    query = _filtered(doctor_filter)
+    return await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 async def list_public_doctors(
     *,
     session: AsyncSession,
@@ -105,12 +111,18 @@ async def list_public_doctors(
     order: DoctorOrder,
     first: int | None,
     after: str | None,
+    with_total: bool = True,
 ) -> Page[Account]:
+    """A page of the directory; with_total=False skips the count (total_count is then -1)."""
     limit = page_size(first)
     offset = decode_cursor(after)
     text = search_text(doctor_filter.search)
     query = _filtered(doctor_filter)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = (
+        await count_public_doctors(session=session, doctor_filter=doctor_filter)
+        if with_total
+        else -1
+    )
     by_name = (func.lower(Account.name), Account.id)
     if order is DoctorOrder.RELEVANCE and text is not None:
         # Among equally close matches, a match on the name comes first.

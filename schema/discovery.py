@@ -60,21 +60,23 @@ class DiscoveryQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> DoctorConnection:
+        doctor_filter = (filter or DoctorFilter()).to_resolver()
         async with info.context.db.use() as session:
             page = await doctors.list_public_doctors(
                 session=session,
-                doctor_filter=(filter or DoctorFilter()).to_resolver(),
+                doctor_filter=doctor_filter,
                 order=order_by,
                 first=first,
                 after=after,
+                with_total=False,
             )
         for model in page.items:
             info.context.loaders.account_by_id.prime(model.id, model)
         return DoctorConnection(
-            total_count=page.total_count,
             page_info=PageInfo.from_page(page),
             edges=[
                 DoctorEdge(cursor=page.cursor(index), node=Doctor.from_model(model))
                 for index, model in enumerate(page.items)
             ],
+            doctor_filter=doctor_filter,
         )

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from db.models import Account
-from resolvers import sessions
+from resolvers import doctors, sessions
 from schema.context import Info
 from schema.types.categories import Category
 from schema.types.pagination import PageInfo
@@ -100,8 +100,15 @@ class DoctorEdge:
     node: Doctor
 
 
+async def _total_count(root: DoctorConnection, info: Info) -> int:
+    # A separate count, run only when the client selects totalCount: most pages don't.
+    async with info.context.db.use() as session:
+        return await doctors.count_public_doctors(session=session, doctor_filter=root.doctor_filter)
+
+
 @strawberry.type
 class DoctorConnection:
-    total_count: int
+    total_count: int = strawberry.field(resolver=_total_count)
     page_info: PageInfo
     edges: list[DoctorEdge]
+    doctor_filter: strawberry.Private[doctors.DoctorFilter]
