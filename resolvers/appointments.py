@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, NotificationChannel
-from db.models import Account, Appointment, Schedule, SessionSeats
+from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
 from resolvers.calendar import local_instant, today_in
 from resolvers.errors import NotAllowed, NotFound
 from resolvers.manage_tokens import parse_public_id, token_matches
@@ -46,7 +46,7 @@ class AppointmentUpdated:
     appointment: Appointment
 
 
-def session_start(schedule: Schedule, doctor: Account, day: date) -> datetime:
+def session_start(schedule: ScheduleRecord, doctor: Account, day: date) -> datetime:
     return local_instant(day, schedule.start_time, ZoneInfo(doctor.time_zone))
 
 
@@ -55,7 +55,7 @@ def can_cancel(status: AppointmentStatus, *, starts_at: datetime, now: datetime)
     return status is AppointmentStatus.BOOKED and now < starts_at
 
 
-def describe_session(schedule: Schedule, doctor: Account, day: date) -> str:
+def describe_session(schedule: ScheduleRecord, doctor: Account, day: date) -> str:
     starts = session_start(schedule, doctor, day).astimezone(ZoneInfo(doctor.time_zone))
     place = schedule.clinic_name or schedule.medical_shop
     return (

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Account, Schedule
+from db.models import Account, Schedule, ScheduleRecord
 from resolvers.calendar import (
     BookingRules,
     Occurrence,
@@ -35,15 +35,15 @@ def zone_of(doctor: Account) -> ZoneInfo:
     return ZoneInfo(doctor.time_zone)
 
 
-def pattern_of(schedule: Schedule) -> WeeklyPattern:
+def pattern_of(schedule: ScheduleRecord) -> WeeklyPattern:
     return WeeklyPattern(schedule.weekday, frozenset(schedule.weeks_of_month))
 
 
-def slot_of(schedule: Schedule) -> Slot:
+def slot_of(schedule: ScheduleRecord) -> Slot:
     return Slot(pattern_of(schedule), schedule.start_time, schedule.end_time)
 
 
-def rules_of(schedule: Schedule) -> BookingRules:
+def rules_of(schedule: ScheduleRecord) -> BookingRules:
     return BookingRules(
         opens_days_before=schedule.booking_opens_days_before,
         closes_hours_before=schedule.booking_closes_hours_before,
@@ -52,7 +52,7 @@ def rules_of(schedule: Schedule) -> BookingRules:
 
 
 def occurrence_on(
-    schedule: Schedule,
+    schedule: ScheduleRecord,
     day: date,
     *,
     zone: ZoneInfo,
@@ -74,7 +74,7 @@ def occurrence_on(
 
 
 def occurrences_of(
-    schedule: Schedule,
+    schedule: ScheduleRecord,
     *,
     zone: ZoneInfo,
     start: date,
@@ -98,7 +98,7 @@ def occurrences_of(
 async def load_sessions(
     loaders: Loaders,
     *,
-    schedules: Sequence[tuple[Schedule, ZoneInfo]],
+    schedules: Sequence[tuple[ScheduleRecord, ZoneInfo]],
     start: date,
     end: date,
     now: datetime,
@@ -153,7 +153,7 @@ async def next_available_session(
     )
     # Sessions never cross midnight, so a later local date always starts later:
     # the first day with an OPEN session holds the earliest one.
-    by_day: dict[date, list[tuple[Schedule, SessionFacts]]] = {}
+    by_day: dict[date, list[tuple[ScheduleRecord, SessionFacts]]] = {}
     for schedule, known in zip(schedules, facts, strict=True):
         for day in pattern_of(schedule).dates(start, end):
             by_day.setdefault(day, []).append((schedule, known))
@@ -176,7 +176,7 @@ async def next_available_session(
 
 
 async def session_of(
-    loaders: Loaders, *, schedule: Schedule, time_zone: str, day: date, now: datetime
+    loaders: Loaders, *, schedule: ScheduleRecord, time_zone: str, day: date, now: datetime
 ) -> Occurrence:
     """One occurrence (an appointment's session), batched with its siblings."""
     found = await load_sessions(
@@ -189,7 +189,7 @@ async def session_of(
 
 
 async def current_occurrence(
-    session: AsyncSession, *, schedule: Schedule, zone: ZoneInfo, day: date, now: datetime
+    session: AsyncSession, *, schedule: ScheduleRecord, zone: ZoneInfo, day: date, now: datetime
 ) -> Occurrence:
     """One occurrence read inside the caller's transaction (booking), not through loaders."""
     facts = (await session_facts(session, [schedule.id], day, day)).get(schedule.id)
@@ -204,7 +204,7 @@ async def current_occurrence(
 
 
 async def next_session_after(
-    session: AsyncSession, *, schedule: Schedule, zone: ZoneInfo, day: date, now: datetime
+    session: AsyncSession, *, schedule: ScheduleRecord, zone: ZoneInfo, day: date, now: datetime
 ) -> Occurrence | None:
     """The schedule's first session after ``day`` (and not before today) that is not over."""
     start = max(day + timedelta(days=1), today_in(zone, now))

@@ -4,7 +4,7 @@ from db.base import Base
 from db.models.accounts import Account, Category, LoginAttempt, doctor_public_number_seq
 from db.models.booking import Appointment, SessionSeats
 from db.models.messaging import Notification, OtpChallenge
-from db.models.scheduling import Schedule, Vacation, VacationSchedule
+from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
 
 __all__ = [
     "Account",
@@ -15,6 +15,7 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "Schedule",
+    "ScheduleRecord",
     "SessionSeats",
     "Vacation",
     "VacationSchedule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -129,3 +130,42 @@ class VacationSchedule(Base):
         ForeignKey("schedules.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     period: Mapped[Range[date]] = mapped_column(DATERANGE)
+
+
+class ScheduleRecord(Protocol):
+    """What reading a schedule needs: satisfied by a Schedule and by a row of its columns.
+
+    Hot read paths load column tuples (no ORM identity map or instrumentation per
+    row); code that only reads a schedule accepts either.
+    """
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def doctor_id(self) -> int: ...
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def weeks_of_month(self) -> list[int]: ...
+    @property
+    def start_time(self) -> time: ...
+    @property
+    def end_time(self) -> time | None: ...
+    @property
+    def booking_opens_days_before(self) -> int: ...
+    @property
+    def booking_closes_hours_before(self) -> int: ...
+    @property
+    def fee(self) -> int: ...
+    @property
+    def patient_limit(self) -> int | None: ...
+    @property
+    def clinic_name(self) -> str | None: ...
+    @property
+    def medical_shop(self) -> str | None: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def contact_phone(self) -> str | None: ...
+    @property
+    def is_active(self) -> bool: ...

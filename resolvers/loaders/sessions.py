@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Integer, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Schedule, SessionSeats, Vacation, VacationSchedule
+from db.models import Schedule, ScheduleRecord, SessionSeats, Vacation, VacationSchedule
 from resolvers.calendar import VacationSpan
 from resolvers.loaders.base import SessionLoader, by_key
 
@@ -27,10 +27,13 @@ def _bounds(keys: list[ScheduleWindow]) -> tuple[list[int], date, date]:
     )
 
 
-class ScheduleByIdLoader(SessionLoader[int, Schedule | None]):
-    """Any schedule by id, deactivated ones too (appointments keep pointing at them)."""
+class ScheduleByIdLoader(SessionLoader[int, ScheduleRecord | None]):
+    """Any schedule by id, deactivated ones too (appointments keep pointing at them).
 
-    async def batch_load_fn(self, keys: list[int]) -> list[Schedule | None]:
+    Reads entities; session lists prime it with the column tuples they already hold.
+    """
+
+    async def batch_load_fn(self, keys: list[int]) -> list[ScheduleRecord | None]:
         async with self.db.use() as session:
             schedules = (await session.scalars(select(Schedule).where(Schedule.id.in_(keys)))).all()
         return by_key(keys, {schedule.id: schedule for schedule in schedules})

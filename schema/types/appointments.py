@@ -8,7 +8,7 @@ import strawberry
 
 from db.enums import AppointmentStatus
 from db.models import Appointment as AppointmentModel
-from db.models import Schedule as ScheduleModel
+from db.models import ScheduleRecord
 from resolvers import appointments, sessions
 from schema.context import Info
 from schema.types import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
@@ -51,12 +51,12 @@ class Appointment:
             session_date=model.session_date,
         )
 
-    async def _schedule(self, info: Info) -> ScheduleModel:
+    async def _schedule(self, info: Info) -> ScheduleRecord:
         schedule = await info.context.loaders.schedule_by_id.load(self.schedule_id)
         assert schedule is not None  # appointments.schedule_id is a foreign key
         return schedule
 
-    async def _time_zone(self, info: Info, schedule: ScheduleModel) -> str:
+    async def _time_zone(self, info: Info, schedule: ScheduleRecord) -> str:
         doctor = await info.context.loaders.account_by_id.load(schedule.doctor_id)
         assert doctor is not None  # schedules.doctor_id is a foreign key
         return doctor.time_zone

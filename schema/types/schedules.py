@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db.enums import DoctorStatus
-from db.models import Schedule as ScheduleModel
+from db.models import ScheduleRecord
 from schema.context import Info
 from schema.types.enums import Weekday, WeekOfMonth
 
@@ -41,13 +41,16 @@ class Schedule:
     owner_view: strawberry.Private[bool]
 
     @classmethod
-    def from_model(cls, model: ScheduleModel, *, owner_view: bool = False) -> Schedule:
+    def from_model(cls, model: ScheduleRecord, *, owner_view: bool = False) -> Schedule:
+        """From a Schedule entity or a row of its columns."""
+        weeks = model.weeks_of_month
         return cls(
             id=strawberry.ID(str(model.id)),
-            weekday=Weekday(model.weekday),
-            weeks_of_month=[
-                WeekOfMonth(week) for week in sorted(model.weeks_of_month, key=_week_order)
-            ],
+            weekday=_WEEKDAYS[model.weekday],
+            # Most schedules run every week (no weeks): skip the sort for them.
+            weeks_of_month=(
+                [_WEEKS[week] for week in sorted(weeks, key=_week_order)] if weeks else []
+            ),
             start_time=model.start_time,
             end_time=model.end_time,
             fee=model.fee,
@@ -84,6 +87,11 @@ class Schedule:
         if doctor is None or doctor.status is not DoctorStatus.ACTIVE:
             return None
         return Doctor.from_model(doctor)
+
+
+# Lookups instead of Enum(value) calls: a directory page converts hundreds.
+_WEEKDAYS = {day.value: day for day in Weekday}
+_WEEKS = {week.value: week for week in WeekOfMonth}
 
 
 def _week_order(week: int) -> int:
