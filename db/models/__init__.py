@@ -1,7 +1,13 @@
 """Every ORM model, importable from one place (Alembic reads the metadata from here)."""
 
 from db.base import Base
-from db.models.accounts import Account, Category, LoginAttempt, doctor_public_number_seq
+from db.models.accounts import (
+    Account,
+    Category,
+    CategoryRecord,
+    LoginAttempt,
+    doctor_public_number_seq,
+)
 from db.models.booking import Appointment, SessionSeats
 from db.models.messaging import Notification, OtpChallenge
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
@@ -11,6 +17,7 @@ __all__ = [
     "Appointment",
     "Base",
     "Category",
+    "CategoryRecord",
     "LoginAttempt",
     "Notification",
     "OtpChallenge",

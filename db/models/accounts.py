@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -41,6 +42,15 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class CategoryRecord(Protocol):
+    """What reading a category needs: satisfied by a Category and by a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
 
 
 class Account(Base):

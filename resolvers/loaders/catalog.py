@@ -6,21 +6,29 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account, Category, Schedule, ScheduleRecord
+from db.models import Account, Category, CategoryRecord, Schedule, ScheduleRecord
 from resolvers.loaders.base import SessionLoader, by_key
 
+# Hot statements are built once: constructing and coercing a select costs more than
+# executing it from SQLAlchemy's compiled cache. Table columns (not ORM attributes)
+# keep them Core statements, which skip the ORM's per-execution setup; their rows
+# expose each column by the attribute's name (the names are the same).
+_categories = Category.__table__.c
+_CATEGORIES_BY_ID = select(_categories.id, _categories.name).where(
+    _categories.id.in_(bindparam("keys", expanding=True))
+)
 
-class CategoryByIdLoader(SessionLoader[int, Category | None]):
-    """Categories by id: entities."""
 
-    async def batch_load_fn(self, keys: list[int]) -> list[Category | None]:
+class CategoryByIdLoader(SessionLoader[int, CategoryRecord | None]):
+    """Categories by id: column tuples (id, name)."""
+
+    async def batch_load_fn(self, keys: list[int]) -> list[CategoryRecord | None]:
         async with self.db.use() as session:
-            categories = (
-                await session.scalars(select(Category).where(Category.id.in_(keys)))
-            ).all()
+            rows = (await session.execute(_CATEGORIES_BY_ID, {"keys": keys})).all()
+        categories = cast("Sequence[CategoryRecord]", rows)
         return by_key(keys, {category.id: category for category in categories})
 
 
@@ -33,23 +41,27 @@ class AccountByIdLoader(SessionLoader[int, Account | None]):
         return by_key(keys, {account.id: account for account in accounts})
 
 
-# The columns a ScheduleRecord reads, labelled by attribute name.
-_SCHEDULE_COLUMNS = (
-    Schedule.id,
-    Schedule.doctor_id,
-    Schedule.weekday,
-    Schedule.weeks_of_month,
-    Schedule.start_time,
-    Schedule.end_time,
-    Schedule.booking_opens_days_before,
-    Schedule.booking_closes_hours_before,
-    Schedule.fee,
-    Schedule.patient_limit,
-    Schedule.clinic_name,
-    Schedule.medical_shop,
-    Schedule.address,
-    Schedule.contact_phone,
-    Schedule.is_active,
+_schedules = Schedule.__table__.c
+_SCHEDULES_BY_DOCTOR_ID = (
+    select(
+        _schedules.id,
+        _schedules.doctor_id,
+        _schedules.weekday,
+        _schedules.weeks_of_month,
+        _schedules.start_time,
+        _schedules.end_time,
+        _schedules.booking_opens_days_before,
+        _schedules.booking_closes_hours_before,
+        _schedules.fee,
+        _schedules.patient_limit,
+        _schedules.clinic_name,
+        _schedules.medical_shop,
+        _schedules.address,
+        _schedules.contact_phone,
+        _schedules.is_active,
+    )
+    .where(_schedules.doctor_id.in_(bindparam("keys", expanding=True)), _schedules.is_active)
+    .order_by(_schedules.weekday, _schedules.start_time, _schedules.id)
 )
 
 
@@ -62,13 +74,7 @@ class SchedulesByDoctorIdLoader(SessionLoader[int, list[ScheduleRecord]]):
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[ScheduleRecord]]:
         async with self.db.use() as session:
-            rows = (
-                await session.execute(
-                    select(*_SCHEDULE_COLUMNS)
-                    .where(Schedule.doctor_id.in_(keys), Schedule.is_active)
-                    .order_by(Schedule.weekday, Schedule.start_time, Schedule.id)
-                )
-            ).all()
+            rows = (await session.execute(_SCHEDULES_BY_DOCTOR_ID, {"keys": keys})).all()
         # A Row exposes its columns as attributes named like the model's: a ScheduleRecord.
         schedules = cast("Sequence[ScheduleRecord]", rows)
         grouped: dict[int, list[ScheduleRecord]] = defaultdict(list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from db.models import Category as CategoryModel
+from db.models import CategoryRecord
 from schema.context import Info
 
 
@@ -14,7 +14,7 @@ class Category:
     name: str
 
     @classmethod
-    def from_model(cls, model: CategoryModel) -> Category:
+    def from_model(cls, model: CategoryRecord) -> Category:
         return cls(id=strawberry.ID(str(model.id)), name=model.name)
 
     @strawberry.field(description="How many doctors the public can find in this category.")
