@@ -81,3 +81,28 @@ def alembic(url: str, *args: str, check: bool = True) -> subprocess.CompletedPro
         check=check,
         timeout=120,
     )
+
+
+def manage(url: str, *args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
+    """Run manage.py against url, as an operator would."""
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env["DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+async def fetch(url: str, query: str) -> list[asyncpg.Record]:
+    """Rows of one query, on a connection of its own (what the app wrote, as stored)."""
+    dsn, kwargs = asyncpg_dsn(url)
+    connection = await asyncpg.connect(dsn, **kwargs)
+    try:
+        return list(await connection.fetch(query))
+    finally:
+        await connection.close()

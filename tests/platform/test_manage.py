@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from resolvers.passwords import verify_password
 from tests import database as testdb
+from tests.database import fetch, manage
 
 
 @pytest.fixture
@@ -20,29 +17,6 @@ async def migrated_database(database_url: str) -> AsyncIterator[str]:
     testdb.alembic(url, "upgrade", "head")
     yield url
     await testdb.drop_database(url)
-
-
-def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env["DATABASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=testdb.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-async def fetch(url: str, query: str) -> list[asyncpg.Record]:
-    dsn, kwargs = testdb.asyncpg_dsn(url)
-    connection = await asyncpg.connect(dsn, **kwargs)
-    try:
-        return list(await connection.fetch(query))
-    finally:
-        await connection.close()
 
 
 @pytest.mark.slow

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 
 from db import seed_bench
 from resolvers.calendar import WeeklyPattern
 from tests import database as testdb
+from tests.database import fetch, manage
 
 ZONE = ZoneInfo("Asia/Kolkata")
 
@@ -25,29 +22,6 @@ async def empty_database(database_url: str) -> AsyncIterator[str]:
     testdb.alembic(url, "upgrade", "head")
     yield url
     await testdb.drop_database(url)
-
-
-def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env["DATABASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=testdb.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
-
-
-async def fetch(url: str, query: str) -> list[asyncpg.Record]:
-    dsn, kwargs = testdb.asyncpg_dsn(url)
-    connection = await asyncpg.connect(dsn, **kwargs)
-    try:
-        return list(await connection.fetch(query))
-    finally:
-        await connection.close()
 
 
 async def scalar(url: str, query: str) -> object:
