@@ -14,7 +14,7 @@ from resolvers import sessions
 from resolvers.calendar import today_in
 from schema.context import Info
 from schema.types import enums as _registered_enums  # noqa: F401 - registers the enums above
-from schema.types.categories import Category
+from schema.types.categories import Category, load_category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
 from schema.types.sessions import Session
@@ -75,10 +75,7 @@ class Account:
 
     @strawberry.field
     async def category(self, info: Info) -> Category | None:
-        if self.category_id is None:
-            return None
-        category = await info.context.loaders.category_by_id.load(self.category_id)
-        return None if category is None else Category.from_model(category)
+        return await load_category(info, self.category_id)
 
     @strawberry.field(description="The account's active schedules, as their owner sees them.")
     async def schedules(self, info: Info) -> list[Schedule]:

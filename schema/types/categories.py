@@ -20,3 +20,11 @@ class Category:
     @strawberry.field(description="How many doctors the public can find in this category.")
     async def active_doctor_count(self, info: Info) -> int:
         return await info.context.loaders.active_doctor_count_by_category_id.load(int(self.id))
+
+
+async def load_category(info: Info, category_id: int | None) -> Category | None:
+    """The category a foreign key points at, through the request's loader (null when none)."""
+    if category_id is None:
+        return None
+    category = await info.context.loaders.category_by_id.load(category_id)
+    return None if category is None else Category.from_model(category)

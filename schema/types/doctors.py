@@ -10,7 +10,7 @@ import strawberry
 from db.models import Account
 from resolvers import doctors, sessions
 from schema.context import Info
-from schema.types.categories import Category
+from schema.types.categories import Category, load_category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
 from schema.types.sessions import Session
@@ -54,10 +54,7 @@ class Doctor:
 
     @strawberry.field
     async def category(self, info: Info) -> Category | None:
-        if self.category_id is None:
-            return None
-        category = await info.context.loaders.category_by_id.load(self.category_id)
-        return None if category is None else Category.from_model(category)
+        return await load_category(info, self.category_id)
 
     @strawberry.field(description="The doctor's active schedules, by weekday and start time.")
     async def schedules(self, info: Info) -> list[Schedule]:
