@@ -197,16 +197,38 @@ async def cancel_my_appointment(
         await session.commit()  # releases the row lock; nothing was written
         return NotFound("No appointment with this id and manage token.")
     appointment, schedule, doctor = found
+    return await _cancel_one(
+        session,
+        appointment,
+        schedule=schedule,
+        doctor=doctor,
+        status=AppointmentStatus.CANCELLED_BY_PATIENT,
+        reason=reason,
+        now=now,
+    )
+
+
+async def _cancel_one(
+    session: AsyncSession,
+    appointment: Appointment,
+    *,
+    schedule: Schedule,
+    doctor: Account,
+    status: AppointmentStatus,
+    reason: str | None,
+    now: datetime,
+) -> AppointmentCancelled | NotAllowed:
+    """Cancel one locked appointment if its session has not started, and commit either way."""
     starts_at = session_start(schedule, doctor, appointment.session_date)
     if not can_cancel(appointment.status, starts_at=starts_at, now=now):
-        await session.commit()
+        await session.commit()  # releases the row lock; nothing was written
         return NotAllowed(_why_not_cancellable(appointment))
     await cancel_booked(
         session,
         [appointment],
         schedule_by_id={schedule.id: schedule},
         doctor=doctor,
-        status=AppointmentStatus.CANCELLED_BY_PATIENT,
+        status=status,
         reason=clean_text(reason),
         now=now,
     )
@@ -252,21 +274,15 @@ async def cancel_appointment(
         await session.commit()  # ends the transaction; nothing was written
         return NotFound("No such appointment in your sessions.")
     appointment, schedule, _ = found
-    starts_at = session_start(schedule, doctor, appointment.session_date)
-    if not can_cancel(appointment.status, starts_at=starts_at, now=now):
-        await session.commit()  # releases the row lock; nothing was written
-        return NotAllowed(_why_not_cancellable(appointment))
-    await cancel_booked(
+    return await _cancel_one(
         session,
-        [appointment],
-        schedule_by_id={schedule.id: schedule},
+        appointment,
+        schedule=schedule,
         doctor=doctor,
         status=AppointmentStatus.CANCELLED_BY_DOCTOR,
-        reason=clean_text(reason),
+        reason=reason,
         now=now,
     )
-    await session.commit()
-    return AppointmentCancelled(appointment)
 
 
 async def set_appointment_status(
