@@ -6,7 +6,7 @@ import itertools
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,10 +108,6 @@ async def make_schedule(session: AsyncSession, doctor: Account, **overrides: Any
     session.add(schedule)
     await session.flush()
     return schedule
-
-
-async def reset_sequences(session: AsyncSession) -> None:
-    await session.execute(text("ALTER SEQUENCE doctor_public_number_seq RESTART"))
 
 
 async def make_appointment(
