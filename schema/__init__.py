@@ -25,6 +25,7 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
+from schema.execution import Executor
 from schema.guards import CodedParserCache, Limits, RecordOperation, guard_extensions
 from schema.scheduling import SchedulingMutation
 from schema.vacations import VacationMutation, VacationQuery
@@ -62,6 +63,7 @@ def build_schema(limits: Limits = Limits()) -> MediMythSchema:
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         # Error types not yet reachable from a root field still belong to the contract.
+        execution_context_class=Executor,
         types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
             lambda: ErrorCodes(suggestions=limits.introspection),
