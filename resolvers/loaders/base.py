@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from asyncio import Future
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -13,6 +12,11 @@ from db.session import RequestSession
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R")
+
+
+def _same(value: V) -> V:
+    return value
 
 
 class SessionLoader(DataLoader[K, V]):
@@ -23,11 +27,39 @@ class SessionLoader(DataLoader[K, V]):
         self.db = db
 
     def load(self, key: K) -> Future[V]:
-        # The future is cached and shared by every field that asks for key. When a field
-        # fails, graphql-core cancels its sibling fields, and cancelling a task cancels the
-        # future it awaits: unshielded, that would cancel the cached future and fail every
-        # other reader with CancelledError (an HTTP 500). Each caller gets its own shield.
-        return asyncio.shield(super().load(key))
+        return self.load_then(key, _same)
+
+    def load_then(self, key: K, convert: Callable[[V], R]) -> Future[R]:
+        """A future of convert(value for key), of this caller's own.
+
+        The loader's future is cached and shared by every field that asks for key. When
+        a field fails, graphql-core cancels its sibling fields, and cancelling a task
+        cancels the future it awaits: awaited directly, the shared future would be
+        cancelled and fail every other reader with CancelledError (an HTTP 500). So each
+        caller gets a future of its own, fed by a callback (what asyncio.shield does),
+        and a sync resolver can return it with the conversion already applied: no
+        coroutine, no task per field.
+        """
+        shared = super().load(key)
+        mine: Future[R] = shared.get_loop().create_future()
+
+        def deliver(done: Future[V]) -> None:
+            if mine.done():  # this caller was cancelled meanwhile
+                return
+            if done.cancelled():
+                mine.cancel()
+                return
+            error = done.exception()
+            if error is not None:
+                mine.set_exception(error)
+                return
+            try:
+                mine.set_result(convert(done.result()))
+            except Exception as exc:  # noqa: BLE001 - a conversion bug fails this field only
+                mine.set_exception(exc)
+
+        shared.add_done_callback(deliver)
+        return mine
 
 
 def by_key(keys: Sequence[K], found: dict[K, V], default: Any = None) -> list[V]:

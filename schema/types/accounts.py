@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -73,9 +74,9 @@ class Account:
             category_id=model.category_id,
         )
 
-    @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        return await load_category(info, self.category_id)
+    @strawberry.field(graphql_type=Category | None)
+    def category(self, info: Info) -> Awaitable[Category | None] | None:
+        return load_category(info, self.category_id)
 
     @strawberry.field(description="The account's active schedules, as their owner sees them.")
     async def schedules(self, info: Info) -> list[Schedule]:

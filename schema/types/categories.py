@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 
 from db.models import CategoryRecord
@@ -22,9 +24,15 @@ class Category:
         return await info.context.loaders.active_doctor_count_by_category_id.load(int(self.id))
 
 
-async def load_category(info: Info, category_id: int | None) -> Category | None:
-    """The category a foreign key points at, through the request's loader (null when none)."""
+def load_category(info: Info, category_id: int | None) -> Awaitable[Category | None] | None:
+    """The category a foreign key points at, through the request's loader (null when none).
+
+    A future, not a coroutine: fields return it as is (see SessionLoader.load_then).
+    """
     if category_id is None:
         return None
-    category = await info.context.loaders.category_by_id.load(category_id)
-    return None if category is None else Category.from_model(category)
+    return info.context.loaders.category_by_id.load_then(category_id, _category_or_none)
+
+
+def _category_or_none(record: CategoryRecord | None) -> Category | None:
+    return None if record is None else Category.from_model(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated
 
@@ -52,14 +53,20 @@ class Doctor:
             category_id=model.category_id,
         )
 
-    @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        return await load_category(info, self.category_id)
+    # Sync resolvers returning the loader's future: a directory page has 100 of these
+    # fields, and an async resolver would add a coroutine and a task to each.
+    @strawberry.field(graphql_type=Category | None)
+    def category(self, info: Info) -> Awaitable[Category | None] | None:
+        return load_category(info, self.category_id)
 
-    @strawberry.field(description="The doctor's active schedules, by weekday and start time.")
-    async def schedules(self, info: Info) -> list[Schedule]:
-        models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
-        return [Schedule.from_model(model) for model in models]
+    @strawberry.field(
+        description="The doctor's active schedules, by weekday and start time.",
+        graphql_type=list[Schedule],
+    )
+    def schedules(self, info: Info) -> Awaitable[list[Schedule]]:
+        return info.context.loaders.schedules_by_doctor_id.load_then(
+            int(self.id), Schedule.from_models
+        )
 
     @strawberry.field(description="Sessions in [from, to] (at most 62 days), by start time.")
     async def sessions(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
 from datetime import time
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from db.enums import DoctorStatus
-from db.models import ScheduleRecord
+from db.models import Account, ScheduleRecord
 from schema.context import Info
 from schema.types.enums import Weekday, WeekOfMonth
 
@@ -66,16 +67,25 @@ class Schedule:
             owner_view=owner_view,
         )
 
+    @classmethod
+    def from_models(cls, models: Sequence[ScheduleRecord]) -> list[Schedule]:
+        return [cls.from_model(model) for model in models]
+
     @strawberry.field(
-        description="The schedule's own phone, else the doctor's phone if the doctor shows it."
+        description="The schedule's own phone, else the doctor's phone if the doctor shows it.",
+        graphql_type=str | None,
     )
-    async def contact_phone(self, info: Info) -> str | None:
+    def contact_phone(self, info: Info) -> Awaitable[str | None] | str:
         if self.own_contact_phone is not None:
             return self.own_contact_phone
-        doctor = await info.context.loaders.account_by_id.load(self.doctor_id)
-        if doctor is None or not (self.owner_view or doctor.phone_visible):
-            return None
-        return doctor.phone
+        owner_view = self.owner_view
+
+        def shown_phone(doctor: Account | None) -> str | None:
+            if doctor is None or not (owner_view or doctor.phone_visible):
+                return None
+            return doctor.phone
+
+        return info.context.loaders.account_by_id.load_then(self.doctor_id, shown_phone)
 
     @strawberry.field(description="The doctor holding this chamber; null unless they are active.")
     async def doctor(
