@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy.engine import make_url
 from starlette.types import Receive, Scope, Send
 
+from bench.client import WORKER_HEADER, worker_id
 from resolvers.calendar import (
     BookingRules,
     Occurrence,
@@ -580,6 +581,7 @@ class Floor:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
                     (b"x-bench-statements", str(statements).encode()),
+                    (WORKER_HEADER, worker_id()),
                 ],
             }
         )

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GRAPHQL_PORT = 8765
 FLOOR_PORT = 8766
 HOST = "127.0.0.1"
+WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def serving(target: str, port: int, env: dict[str, str]) -> Iterator[None]:
     """gunicorn with 2 workers on 127.0.0.1:port until the block ends; then SIGTERM and wait."""
     server_env = {
         **env,
-        "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),
+        "WEB_CONCURRENCY": str(WORKERS),
         "BIND": f"{HOST}:{port}",
         "LOG_LEVEL": "warning",
     }
@@ -114,7 +115,13 @@ def _measure(
         for level in levels:
             tally = uvloop.run(
                 client.drive(
-                    HOST, port, request, clients=level, seconds=args.seconds, warmup=args.warmup
+                    HOST,
+                    port,
+                    request,
+                    clients=level,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    workers=WORKERS,
                 )
             )
             cell = _cell(tally, args.seconds)

@@ -3,8 +3,10 @@
 Run by gunicorn as ``bench.server:app``. The wrapper counts the SQL statements
 each request sends (db/stats, the same counter the statement-budget tests use)
 and answers them in ``x-bench-statements``, so the load client reports
-statements per request measured server-side. It costs a context variable and a
-header per request, nothing per statement beyond the counter the app always has.
+statements per request measured server-side, and names the worker process in
+``x-bench-worker``, so the client can spread its connections evenly. It costs a
+context variable and two headers per request, nothing per statement beyond the
+counter the app always has.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import app as medimyth
+from bench.client import WORKER_HEADER, worker_id
 from db.stats import counting_statements
 
 
@@ -29,6 +32,7 @@ class StatementHeader:
                 if message["type"] == "http.response.start":
                     headers = list(message.get("headers", []))
                     headers.append((b"x-bench-statements", str(log.count).encode()))
+                    headers.append((WORKER_HEADER, worker_id()))
                     message = {**message, "headers": headers}
                 await send(message)
 
