@@ -7,7 +7,7 @@ import strawberry
 from resolvers import categories, doctors
 from schema.context import Info
 from schema.types.categories import Category
-from schema.types.doctors import Doctor, DoctorConnection, DoctorEdge
+from schema.types.doctors import Doctor, DoctorConnection, DoctorEdge, prefetch_parts
 from schema.types.pagination import PageInfo
 
 strawberry.enum(doctors.DoctorOrder, description="How to order doctors.")
@@ -49,7 +49,9 @@ class DiscoveryQuery:
         if model is None:
             return None
         info.context.loaders.account_by_id.prime(model.id, model)
-        return Doctor.from_model(model)
+        doctor = Doctor.from_model(model)
+        await prefetch_parts(info, [doctor])
+        return doctor
 
     @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")
     async def doctors(
@@ -72,11 +74,12 @@ class DiscoveryQuery:
             )
         for model in page.items:
             info.context.loaders.account_by_id.prime(model.id, model)
+        nodes = [Doctor.from_model(model) for model in page.items]
+        await prefetch_parts(info, nodes, "edges", "node")
         return DoctorConnection(
             page_info=PageInfo.from_page(page),
             edges=[
-                DoctorEdge(cursor=page.cursor(index), node=Doctor.from_model(model))
-                for index, model in enumerate(page.items)
+                DoctorEdge(cursor=page.cursor(index), node=node) for index, node in enumerate(nodes)
             ],
             doctor_filter=doctor_filter,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from asyncio import Future
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -27,10 +28,22 @@ class SessionLoader(DataLoader[K, V]):
         self.db = db
 
     def load(self, key: K) -> Future[V]:
-        return self.load_then(key, _same)
+        return self._own_future(super().load(key), _same)
 
-    def load_then(self, key: K, convert: Callable[[V], R]) -> Future[R]:
-        """A future of convert(value for key), of this caller's own.
+    async def prefetch(self, keys: Sequence[K]) -> None:
+        """Load these keys now, in one batch, so later ``load_then`` calls answer at once.
+
+        Shielded: the root field awaiting this may be cancelled when a sibling fails,
+        and that must not cancel the futures other fields share.
+        """
+        if keys:
+            await asyncio.shield(self.load_many(keys))
+
+    def load_then(self, key: K, convert: Callable[[V], R]) -> R | Future[R]:
+        """convert(value for key): at once when the value is loaded, else a future of its own.
+
+        A value already loaded (see ``prefetch``) is answered synchronously, so the
+        field completes without a coroutine, a future or a task.
 
         The loader's future is cached and shared by every field that asks for key. When
         a field fails, graphql-core cancels its sibling fields, and cancelling a task
@@ -41,6 +54,12 @@ class SessionLoader(DataLoader[K, V]):
         coroutine, no task per field.
         """
         shared = super().load(key)
+        if shared.done() and not shared.cancelled() and shared.exception() is None:
+            return convert(shared.result())
+        return self._own_future(shared, convert)
+
+    @staticmethod
+    def _own_future(shared: Future[V], convert: Callable[[V], R]) -> Future[R]:
         mine: Future[R] = shared.get_loop().create_future()
 
         def deliver(done: Future[V]) -> None:

@@ -75,7 +75,7 @@ class Account:
         )
 
     @strawberry.field(graphql_type=Category | None)
-    def category(self, info: Info) -> Awaitable[Category | None] | None:
+    def category(self, info: Info) -> Category | Awaitable[Category | None] | None:
         return load_category(info, self.category_id)
 
     @strawberry.field(description="The account's active schedules, as their owner sees them.")

@@ -24,10 +24,13 @@ class Category:
         return await info.context.loaders.active_doctor_count_by_category_id.load(int(self.id))
 
 
-def load_category(info: Info, category_id: int | None) -> Awaitable[Category | None] | None:
+def load_category(
+    info: Info, category_id: int | None
+) -> Category | Awaitable[Category | None] | None:
     """The category a foreign key points at, through the request's loader (null when none).
 
-    A future, not a coroutine: fields return it as is (see SessionLoader.load_then).
+    The category itself when already loaded, else a future; never a coroutine: fields
+    return it as is (see SessionLoader.load_then).
     """
     if category_id is None:
         return None

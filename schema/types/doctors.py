@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import date
 from typing import Annotated
 
@@ -11,6 +11,7 @@ import strawberry
 from db.models import Account
 from resolvers import doctors, sessions
 from schema.context import Info
+from schema.lookahead import selects
 from schema.types.categories import Category, load_category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
@@ -56,14 +57,14 @@ class Doctor:
     # Sync resolvers returning the loader's future: a directory page has 100 of these
     # fields, and an async resolver would add a coroutine and a task to each.
     @strawberry.field(graphql_type=Category | None)
-    def category(self, info: Info) -> Awaitable[Category | None] | None:
+    def category(self, info: Info) -> Category | Awaitable[Category | None] | None:
         return load_category(info, self.category_id)
 
     @strawberry.field(
         description="The doctor's active schedules, by weekday and start time.",
         graphql_type=list[Schedule],
     )
-    def schedules(self, info: Info) -> Awaitable[list[Schedule]]:
+    def schedules(self, info: Info) -> list[Schedule] | Awaitable[list[Schedule]]:
         return info.context.loaders.schedules_by_doctor_id.load_then(
             int(self.id), Schedule.from_models
         )
@@ -96,6 +97,21 @@ class Doctor:
             now=info.context.clock.now(),
         )
         return None if found is None else Session.from_occurrence(found)
+
+
+async def prefetch_parts(info: Info, found: Sequence[Doctor], *path: str) -> None:
+    """Load the categories and schedules the client selected under ``path``, now.
+
+    One batch each, the same statements the nested fields would send; loaded ahead,
+    those fields then answer synchronously instead of through a future, a coroutine
+    and a task per doctor (about 300 task switches on a page of 50).
+    """
+    loaders = info.context.loaders
+    if selects(info, *path, "category"):
+        ids = {doctor.category_id for doctor in found if doctor.category_id is not None}
+        await loaders.category_by_id.prefetch(sorted(ids))
+    if selects(info, *path, "schedules"):
+        await loaders.schedules_by_doctor_id.prefetch([int(doctor.id) for doctor in found])
 
 
 @strawberry.type

@@ -75,7 +75,7 @@ class Schedule:
         description="The schedule's own phone, else the doctor's phone if the doctor shows it.",
         graphql_type=str | None,
     )
-    def contact_phone(self, info: Info) -> Awaitable[str | None] | str:
+    def contact_phone(self, info: Info) -> str | Awaitable[str | None] | None:
         if self.own_contact_phone is not None:
             return self.own_contact_phone
         owner_view = self.owner_view
