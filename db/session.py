@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,14 +50,20 @@ def engine_options(settings: Settings) -> tuple[str, dict[str, Any]]:
 
 
 _TRANSACTION_SETTINGS = "medimyth.transaction_settings"
-# One statement per transaction for every per-transaction setting: the request's
-# statement budget pays for it once. Transaction-local (is_local = true), because a
-# transaction pooler hands the server connection to someone else at COMMIT, and
-# connection startup parameters are refused by PgBouncer. pg_trgm's `<%` and `%>`
-# operators read the threshold, which is what lets search use the trigram indexes.
+# The statement time limit and pg_trgm's threshold (its `<%` and `%>` operators read
+# it, which is what lets search use the trigram indexes), set in one statement.
+# Directly or through a session pooler, a connection is ours for its life: the
+# settings are set once when it opens (is_local = false), and no request pays a
+# round trip for them. Through a transaction pooler the server connection goes to
+# someone else at COMMIT, and PgBouncer refuses startup parameters: there they are
+# set at the start of every transaction, transaction-local (is_local = true).
 _SET_LOCALS = text(
     "SELECT set_config('statement_timeout', :statement_timeout, true),"
     " set_config('pg_trgm.word_similarity_threshold', :similarity_threshold, true)"
+)
+_SET_FOR_CONNECTION = (
+    "SELECT set_config('statement_timeout', $1, false),"
+    " set_config('pg_trgm.word_similarity_threshold', $2, false)"
 )
 
 
@@ -74,7 +80,7 @@ def transaction_settings(settings: Settings) -> dict[str, str]:
 
 
 class GuardedSession(Session):
-    """A Session whose every transaction starts with the statement time limit set."""
+    """A Session that sets the statement time limit per transaction (transaction pooler only)."""
 
 
 @event.listens_for(GuardedSession, "after_begin")
@@ -84,6 +90,18 @@ def _set_transaction_locals(
     params = session.info.get(_TRANSACTION_SETTINGS)
     if params is not None:
         connection.execute(_SET_LOCALS, params)
+
+
+def _connection_settings(params: dict[str, str]) -> Callable[[Any, Any], None]:
+    """A pool "connect" hook that sets the settings for the connection's whole life."""
+    values = (params["statement_timeout"], params["similarity_threshold"])
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.run_async(
+            lambda connection: connection.execute(_SET_FOR_CONNECTION, *values)
+        )
+
+    return on_connect
 
 
 def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -109,11 +127,17 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
         event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
+        params = transaction_settings(settings)
+        info: dict[str, Any] = {}
+        if settings.db_pool_mode is PoolMode.TRANSACTION:
+            info[_TRANSACTION_SETTINGS] = params
+        else:
+            event.listen(self.engine.sync_engine, "connect", _connection_settings(params))
         self.sessionmaker = async_sessionmaker(
             self.engine,
             expire_on_commit=False,
             sync_session_class=GuardedSession,
-            info={_TRANSACTION_SETTINGS: transaction_settings(settings)},
+            info=info,
         )
 
     def request_session(self) -> RequestSession:

@@ -17,7 +17,7 @@ from db.session import Database, is_statement_timeout
 from resolvers import categories
 from resolvers.clock import FixedClock
 from schema.errors import TIMEOUT_MESSAGE
-from settings import Settings
+from settings import PoolMode, Settings
 
 SLOW = text("SELECT pg_sleep(2)")
 CATEGORIES = "{ categories { id } }"
@@ -32,8 +32,8 @@ async def impatient(settings: Settings) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def test_each_transaction_sets_its_limits_and_they_stay_in_the_transaction(
-    impatient: Database,
+async def test_every_transaction_runs_with_the_limits_and_a_pooler_never_passes_them_on(
+    impatient: Database, settings: Settings
 ) -> None:
     # when
     async with impatient.session() as session:
@@ -43,10 +43,15 @@ async def test_each_transaction_sets_its_limits_and_they_stay_in_the_transaction
         second = await session.scalar(text("SHOW statement_timeout"))
     async with impatient.engine.connect() as connection:
         outside = await connection.scalar(text("SHOW statement_timeout"))
-    # then: local to each transaction, so a transaction pooler's next client never inherits it
+    # then: every transaction has them
     assert first == second == "100ms"
     assert threshold == "0.5"
-    assert outside == "0"
+    if settings.db_pool_mode is PoolMode.TRANSACTION:
+        # local to each transaction, so a transaction pooler's next client never inherits it
+        assert outside == "0"
+    else:
+        # set once per connection, which is ours for its life: no statement per request
+        assert outside == "100ms"
 
 
 async def test_a_statement_past_the_limit_is_cancelled_by_postgresql(impatient: Database) -> None:
