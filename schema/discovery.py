@@ -48,7 +48,6 @@ class DiscoveryQuery:
             model = await doctors.get_public_doctor(session=session, public_id=public_id)
         if model is None:
             return None
-        info.context.loaders.account_by_id.prime(model.id, model)
         doctor = Doctor.from_model(model)
         await prefetch_parts(info, [doctor])
         return doctor
@@ -72,8 +71,6 @@ class DiscoveryQuery:
                 after=after,
                 with_total=False,
             )
-        for model in page.items:
-            info.context.loaders.account_by_id.prime(model.id, model)
         nodes = [Doctor.from_model(model) for model in page.items]
         await prefetch_parts(info, nodes, "edges", "node")
         return DoctorConnection(

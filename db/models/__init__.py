@@ -6,7 +6,9 @@ from db.models.accounts import (
     Category,
     CategoryRecord,
     LoginAttempt,
+    PublicDoctorRecord,
     doctor_public_number_seq,
+    public_id_of,
 )
 from db.models.booking import Appointment, SessionSeats
 from db.models.messaging import Notification, OtpChallenge
@@ -21,10 +23,12 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "OtpChallenge",
+    "PublicDoctorRecord",
     "Schedule",
     "ScheduleRecord",
     "SessionSeats",
     "Vacation",
     "VacationSchedule",
     "doctor_public_number_seq",
+    "public_id_of",
 ]

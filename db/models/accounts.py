@@ -134,7 +134,53 @@ class Account(Base):
 
     @property
     def public_id(self) -> str | None:
-        return None if self.public_number is None else f"MMD-{self.public_number}"
+        return public_id_of(self.public_number)
+
+
+def public_id_of(public_number: int | None) -> str | None:
+    """A doctor's public id (MMD-<n>) from their number; None for accounts without one."""
+    return None if public_number is None else f"MMD-{public_number}"
+
+
+class PublicDoctorRecord(Protocol):
+    """What the public view of a doctor needs: an Account, or a row of those columns.
+
+    The directory and the doctor page read rows (no identity map or instrumentation
+    per doctor, and no password hash carried along); other paths hand an Account.
+    """
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def public_number(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def category_label(self) -> str | None: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def email_visible(self) -> bool: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def phone_visible(self) -> bool: ...
+    @property
+    def registration_number(self) -> str | None: ...
+    @property
+    def registration_number_visible(self) -> bool: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def profile_picture_url(self) -> str | None: ...
+    @property
+    def category_id(self) -> int | None: ...
 
 
 class LoginAttempt(Base):

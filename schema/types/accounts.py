@@ -81,7 +81,8 @@ class Account:
     @strawberry.field(description="The account's active schedules, as their owner sees them.")
     async def schedules(self, info: Info) -> list[Schedule]:
         models = await info.context.loaders.schedules_by_doctor_id.load(int(self.id))
-        return [Schedule.from_model(model, owner_view=True) for model in models]
+        # The owner's fallback is their own phone, shown or not.
+        return Schedule.from_models(models, owner_view=True, fallback_phone=self.phone)
 
     @strawberry.field(description="Current and upcoming vacations, by start date.")
     async def vacations(self, info: Info) -> list[Vacation]:

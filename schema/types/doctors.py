@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from db.models import Account
+from db.models import PublicDoctorRecord, ScheduleRecord, public_id_of
 from resolvers import doctors, sessions
 from schema.context import Info
 from schema.lookahead import selects
@@ -35,10 +35,11 @@ class Doctor:
     category_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, model: Account) -> Doctor:
+    def from_model(cls, model: PublicDoctorRecord) -> Doctor:
+        """From an Account entity or a row of the public columns."""
         return cls(
             id=strawberry.ID(str(model.id)),
-            public_id=model.public_id or "",
+            public_id=public_id_of(model.public_number) or "",
             name=model.name,
             description=model.description,
             category_label=model.category_label,
@@ -65,9 +66,14 @@ class Doctor:
         graphql_type=list[Schedule],
     )
     def schedules(self, info: Info) -> list[Schedule] | Awaitable[list[Schedule]]:
-        return info.context.loaders.schedules_by_doctor_id.load_then(
-            int(self.id), Schedule.from_models
-        )
+        # The public fallback phone is this doctor's shown phone: contactPhone then
+        # needs no account lookup.
+        phone = self.phone
+
+        def convert(models: Sequence[ScheduleRecord]) -> list[Schedule]:
+            return Schedule.from_models(models, fallback_phone=phone)
+
+        return info.context.loaders.schedules_by_doctor_id.load_then(int(self.id), convert)
 
     @strawberry.field(description="Sessions in [from, to] (at most 62 days), by start time.")
     async def sessions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Sequence
 from datetime import time
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +16,15 @@ from schema.types.enums import Weekday, WeekOfMonth
 
 if TYPE_CHECKING:
     from schema.types.doctors import Doctor
+
+
+class Unknown(enum.Enum):
+    """A marker: not known here (None already means "no phone")."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 
 
 @strawberry.type(
@@ -40,9 +50,18 @@ class Schedule:
     own_contact_phone: strawberry.Private[str | None]
     # The owner sees the phone that patients would be shown plus the fallback.
     owner_view: strawberry.Private[bool]
+    # The doctor's phone as this view shows it, when the doctor is already at hand
+    # (a doctor's own schedules list); UNKNOWN sends contactPhone to the account loader.
+    fallback_phone: strawberry.Private[str | Unknown | None] = UNKNOWN
 
     @classmethod
-    def from_model(cls, model: ScheduleRecord, *, owner_view: bool = False) -> Schedule:
+    def from_model(
+        cls,
+        model: ScheduleRecord,
+        *,
+        owner_view: bool = False,
+        fallback_phone: str | Unknown | None = UNKNOWN,
+    ) -> Schedule:
         """From a Schedule entity or a row of its columns."""
         weeks = model.weeks_of_month
         return cls(
@@ -65,11 +84,21 @@ class Schedule:
             doctor_id=model.doctor_id,
             own_contact_phone=model.contact_phone,
             owner_view=owner_view,
+            fallback_phone=fallback_phone,
         )
 
     @classmethod
-    def from_models(cls, models: Sequence[ScheduleRecord]) -> list[Schedule]:
-        return [cls.from_model(model) for model in models]
+    def from_models(
+        cls,
+        models: Sequence[ScheduleRecord],
+        *,
+        owner_view: bool = False,
+        fallback_phone: str | Unknown | None = UNKNOWN,
+    ) -> list[Schedule]:
+        return [
+            cls.from_model(model, owner_view=owner_view, fallback_phone=fallback_phone)
+            for model in models
+        ]
 
     @strawberry.field(
         description="The schedule's own phone, else the doctor's phone if the doctor shows it.",
@@ -78,6 +107,8 @@ class Schedule:
     def contact_phone(self, info: Info) -> str | Awaitable[str | None] | None:
         if self.own_contact_phone is not None:
             return self.own_contact_phone
+        if not isinstance(self.fallback_phone, Unknown):
+            return self.fallback_phone
         owner_view = self.owner_view
 
         def shown_phone(doctor: Account | None) -> str | None:

@@ -85,3 +85,31 @@ async def test_pending_suspended_and_unknown_doctors_have_no_page(
     ]
     # then
     assert pages == [None, None, None, None]
+
+
+CONTACT_PHONES = """
+query ContactPhones($publicId: String!) {
+  doctor(publicId: $publicId) { schedules { clinicName contactPhone } }
+  doctors(first: 5, orderBy: NAME) { edges { node { schedules { clinicName contactPhone } } } }
+}
+"""
+
+
+async def test_a_schedules_contact_phone_is_its_own_else_the_doctors_shown_phone(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given: a doctor who shows their phone, one chamber with a phone of its own, one without
+    doctor = await factories.make_doctor(session, phone="+919830022222", phone_visible=True)
+    await factories.make_schedule(
+        session, doctor, clinic_name="Own line", contact_phone="+919830033333"
+    )
+    await factories.make_schedule(session, doctor, clinic_name="Doctor's line", contact_phone=None)
+    await session.commit()
+    # when: on the doctor page and in the directory
+    body = await gql(CONTACT_PHONES, {"publicId": "MMD-1"})
+    # then
+    expected = {"Own line": "+919830033333", "Doctor's line": "+919830022222"}
+    page = body["data"]["doctor"]["schedules"]
+    [node] = [edge["node"] for edge in body["data"]["doctors"]["edges"]]
+    for schedules in (page, node["schedules"]):
+        assert {s["clinicName"]: s["contactPhone"] for s in schedules} == expected
