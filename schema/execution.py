@@ -54,8 +54,22 @@ class Step(NamedTuple):
     typename: str | None
 
 
+# Per schema field, decided once for the process: keyed by identity (the field is
+# kept in the value, so its id cannot be reused).
+_PLAIN: dict[int, tuple[GraphQLField, PlainField | None]] = {}
+
+
 def plain_field(field_def: GraphQLField) -> PlainField | None:
     """The shortcut for this schema field, or None when it needs the full path."""
+    known = _PLAIN.get(id(field_def))
+    if known is not None and known[0] is field_def:
+        return known[1]
+    plain = _plain_field(field_def)
+    _PLAIN[id(field_def)] = (field_def, plain)
+    return plain
+
+
+def _plain_field(field_def: GraphQLField) -> PlainField | None:
     resolve = field_def.resolve
     if field_def.args or resolve is None or not getattr(resolve, "_is_default", False):
         return None

@@ -10,13 +10,23 @@ from schema.context import Info
 
 
 def selects(info: Info, *path: str) -> bool:
-    """Whether the selection under the current field includes ``path`` (GraphQL names).
+    """Whether the selection under the current field includes ``path`` (GraphQL names)."""
+    return Lookahead(info).selects(*path)
+
+
+class Lookahead:
+    """The selection under the current field, converted once for several questions.
 
     Fragments (inline or named) count as selected whatever their type condition: the
     answer is used to fetch ahead, where a false yes costs one batched statement and
     a false no costs nothing but the fetch-ahead.
     """
-    return any(_reaches(field.selections, path) for field in _fields(info.selected_fields))
+
+    def __init__(self, info: Info) -> None:
+        self._fields = _fields(info.selected_fields)
+
+    def selects(self, *path: str) -> bool:
+        return any(_reaches(field.selections, path) for field in self._fields)
 
 
 def _fields(selections: Sequence[Selection]) -> list[SelectedField]:

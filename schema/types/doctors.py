@@ -11,7 +11,7 @@ import strawberry
 from db.models import PublicDoctorRecord, ScheduleRecord, public_id_of
 from resolvers import doctors, sessions
 from schema.context import Info
-from schema.lookahead import selects
+from schema.lookahead import Lookahead
 from schema.types.categories import Category, load_category
 from schema.types.pagination import PageInfo
 from schema.types.schedules import Schedule
@@ -113,10 +113,11 @@ async def prefetch_parts(info: Info, found: Sequence[Doctor], *path: str) -> Non
     and a task per doctor (about 300 task switches on a page of 50).
     """
     loaders = info.context.loaders
-    if selects(info, *path, "category"):
+    selection = Lookahead(info)
+    if selection.selects(*path, "category"):
         ids = {doctor.category_id for doctor in found if doctor.category_id is not None}
         await loaders.category_by_id.prefetch(sorted(ids))
-    if selects(info, *path, "schedules"):
+    if selection.selects(*path, "schedules"):
         await loaders.schedules_by_doctor_id.prefetch([int(doctor.id) for doctor in found])
 
 
