@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from db.stats import record_statement
 from settings import PoolMode, Settings
@@ -92,6 +92,29 @@ def _set_transaction_locals(
         connection.execute(_SET_LOCALS, params)
 
 
+class ReadOnlySession(Session):
+    """A Session for requests that only read: it runs no transaction block, so it refuses writes.
+
+    A write here would commit at once instead of with the request; refusing it turns
+    a query that writes into a loud bug rather than half-written data.
+    """
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Code serving a read-only request tried to write."""
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyViolation("a read-only request tried to write")
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: object, _instances: object) -> None:
+    raise ReadOnlyViolation("a read-only request tried to flush changes")
+
+
 def _connection_settings(params: dict[str, str]) -> Callable[[Any, Any], None]:
     """A pool "connect" hook that sets the settings for the connection's whole life."""
     values = (params["statement_timeout"], params["similarity_threshold"])
@@ -139,9 +162,20 @@ class Database:
             sync_session_class=GuardedSession,
             info=info,
         )
+        # Requests that only read (GraphQL queries) run without a transaction block:
+        # under READ COMMITTED every statement takes its own snapshot anyway, so BEGIN
+        # and ROLLBACK bought nothing but two round trips. Not behind a transaction
+        # pooler, whose per-transaction settings need the block.
+        self.read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        if settings.db_pool_mode is not PoolMode.TRANSACTION:
+            self.read_sessionmaker = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                sync_session_class=ReadOnlySession,
+            )
 
     def request_session(self) -> RequestSession:
-        return RequestSession(self.sessionmaker)
+        return RequestSession(self.sessionmaker, self.read_sessionmaker)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -173,10 +207,24 @@ class RequestSession:
     Borrows do not nest: code holding the session must not await a loader.
     """
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        read_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._factory = factory
+        self._read_factory = read_factory
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+
+    def only_reads(self) -> None:
+        """Declare, before first use, that this request writes nothing (a GraphQL query).
+
+        Its session then runs without a transaction block where the pool mode allows,
+        and refuses writes (ReadOnlySession).
+        """
+        if self._session is None and self._read_factory is not None:
+            self._factory = self._read_factory
 
     @asynccontextmanager
     async def use(self) -> AsyncIterator[AsyncSession]:

@@ -26,7 +26,13 @@ from schema.errors import (
     log_unexpected,
 )
 from schema.execution import Executor
-from schema.guards import CodedParserCache, Limits, RecordOperation, guard_extensions
+from schema.guards import (
+    CodedParserCache,
+    Limits,
+    ReadOnlyQueries,
+    RecordOperation,
+    guard_extensions,
+)
 from schema.scheduling import SchedulingMutation
 from schema.vacations import VacationMutation, VacationQuery
 
@@ -68,6 +74,7 @@ def build_schema(limits: Limits = Limits()) -> MediMythSchema:
         extensions=[
             lambda: ErrorCodes(suggestions=limits.introspection),
             RecordOperation,
+            ReadOnlyQueries,
             # Before the caches: they set the parse options and rules the caches key on.
             *guard_extensions(limits),
             # Factories: a fresh extension per request, sharing module-level LRU caches.

@@ -21,7 +21,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types.graphql import OperationType
 
+from db.session import RequestSession
 from schema.request_facts import current_request
 from settings import Settings
 
@@ -87,6 +89,18 @@ class CodedParserCache(ParserCache):
 
 
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+class ReadOnlyQueries(SchemaExtension):
+    """A query only reads: its request session may skip the transaction block (db/session.py)."""
+
+    def on_execute(self) -> Iterator[None]:
+        if self.execution_context.operation_type is OperationType.QUERY:
+            context = self.execution_context.context
+            db = getattr(context, "db", None)
+            if isinstance(db, RequestSession):
+                db.only_reads()
+        yield
 
 
 class RecordOperation(SchemaExtension):
