@@ -8,10 +8,9 @@ sets in every transaction), and ranks by the best of those.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Select, String, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from sqlalchemy.orm import QueryableAttribute
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account, Category, PublicDoctorRecord
 from resolvers.pagination import Page, decode_cursor, page_size
+from resolvers.records import PublicDoctorRow, check_columns
 
 PUBLIC_ID_PREFIX = "MMD-"
 MAX_SEARCH_LENGTH = 100
@@ -79,6 +79,7 @@ _PUBLIC_DOCTOR_BY_NUMBER = select(*PUBLIC_DOCTOR_COLUMNS).where(
     _accounts.role == AccountRole.DOCTOR,
     _accounts.status == DoctorStatus.ACTIVE,
 )
+check_columns(PublicDoctorRow, _PUBLIC_DOCTOR_BY_NUMBER)
 
 
 async def get_public_doctor(*, session: AsyncSession, public_id: str) -> PublicDoctorRecord | None:
@@ -86,7 +87,7 @@ async def get_public_doctor(*, session: AsyncSession, public_id: str) -> PublicD
     if number is None:
         return None
     row = (await session.execute(_PUBLIC_DOCTOR_BY_NUMBER, {"number": number})).first()
-    return cast("PublicDoctorRecord | None", row)
+    return None if row is None else PublicDoctorRow._make(row)
 
 
 def search_text(raw: str | None) -> str | None:
@@ -166,7 +167,7 @@ async def list_public_doctors(
     else:
         ordered = query.order_by(*by_name)
     rows = (await session.execute(ordered.offset(offset).limit(limit + 1))).all()
-    doctors = cast("Sequence[PublicDoctorRecord]", rows)
+    doctors = [PublicDoctorRow._make(row) for row in rows]
     return Page(
         items=doctors[:limit],
         offset=offset,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import cast
 
 from sqlalchemy import bindparam, func, select
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account, Category, CategoryRecord, Schedule, ScheduleRecord
 from resolvers.loaders.base import SessionLoader, by_key
+from resolvers.records import CategoryRow, ScheduleRow, check_columns
 
 # Hot statements are built once: constructing and coercing a select costs more than
 # executing it from SQLAlchemy's compiled cache. Table columns (not ORM attributes)
@@ -22,13 +21,16 @@ _CATEGORIES_BY_ID = select(_categories.id, _categories.name).where(
 )
 
 
+check_columns(CategoryRow, _CATEGORIES_BY_ID)
+
+
 class CategoryByIdLoader(SessionLoader[int, CategoryRecord | None]):
-    """Categories by id: column tuples (id, name)."""
+    """Categories by id: column tuples (id, name), as CategoryRow."""
 
     async def batch_load_fn(self, keys: list[int]) -> list[CategoryRecord | None]:
         async with self.db.use() as session:
             rows = (await session.execute(_CATEGORIES_BY_ID, {"keys": keys})).all()
-        categories = cast("Sequence[CategoryRecord]", rows)
+        categories = [CategoryRow._make(row) for row in rows]
         return by_key(keys, {category.id: category for category in categories})
 
 
@@ -65,6 +67,9 @@ _SCHEDULES_BY_DOCTOR_ID = (
 )
 
 
+check_columns(ScheduleRow, _SCHEDULES_BY_DOCTOR_ID)
+
+
 class SchedulesByDoctorIdLoader(SessionLoader[int, list[ScheduleRecord]]):
     """A doctor's active schedules, by weekday then start time: column tuples, not entities.
 
@@ -75,8 +80,7 @@ class SchedulesByDoctorIdLoader(SessionLoader[int, list[ScheduleRecord]]):
     async def batch_load_fn(self, keys: list[int]) -> list[list[ScheduleRecord]]:
         async with self.db.use() as session:
             rows = (await session.execute(_SCHEDULES_BY_DOCTOR_ID, {"keys": keys})).all()
-        # A Row exposes its columns as attributes named like the model's: a ScheduleRecord.
-        schedules = cast("Sequence[ScheduleRecord]", rows)
+        schedules = [ScheduleRow._make(row) for row in rows]
         grouped: dict[int, list[ScheduleRecord]] = defaultdict(list)
         for schedule in schedules:
             grouped[schedule.doctor_id].append(schedule)
