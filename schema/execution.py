@@ -33,7 +33,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 
@@ -81,7 +81,19 @@ def _plain_field(field_def: GraphQLField) -> PlainField | None:
     named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if not is_leaf_type(named):
         return None
-    return PlainField(attrgetter(definition.python_name), named.coerce_output_value, non_null)
+    coerce = named.coerce_output_value
+    if isinstance(named, CustomGraphQLEnumType):
+        # Strawberry's enum coercion scans every value for each member; a lookup from
+        # member to name answers the same (anything else raises, and takes the full path).
+        members: list[Any] = list(named.wrapped_cls)
+        names = {
+            member: name
+            for member in members
+            for name, value in named.values.items()
+            if member.value == value.value
+        }
+        coerce = names.__getitem__
+    return PlainField(attrgetter(definition.python_name), coerce, non_null)
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
