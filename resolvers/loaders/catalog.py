@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BigInteger, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account, Category, CategoryRecord, Schedule, ScheduleRecord
@@ -13,12 +14,13 @@ from resolvers.records import CategoryRow, ScheduleRow, check_columns
 
 # Hot statements are built once: constructing and coercing a select costs more than
 # executing it from SQLAlchemy's compiled cache. Table columns (not ORM attributes)
-# keep them Core statements, which skip the ORM's per-execution setup; their rows
-# expose each column by the attribute's name (the names are the same).
+# keep them Core statements, which skip the ORM's per-execution setup. Keys travel
+# as one array (`= ANY(:keys)`), not an expanded IN list: the SQL text is the same
+# for any number of keys, so it is rendered once and prepared once per connection
+# instead of once per distinct batch size.
+_KEYS = bindparam("keys", type_=ARRAY(BigInteger))
 _categories = Category.__table__.c
-_CATEGORIES_BY_ID = select(_categories.id, _categories.name).where(
-    _categories.id.in_(bindparam("keys", expanding=True))
-)
+_CATEGORIES_BY_ID = select(_categories.id, _categories.name).where(_categories.id == any_(_KEYS))
 
 
 check_columns(CategoryRow, _CATEGORIES_BY_ID)
@@ -62,7 +64,7 @@ _SCHEDULES_BY_DOCTOR_ID = (
         _schedules.contact_phone,
         _schedules.is_active,
     )
-    .where(_schedules.doctor_id.in_(bindparam("keys", expanding=True)), _schedules.is_active)
+    .where(_schedules.doctor_id == any_(_KEYS), _schedules.is_active)
     .order_by(_schedules.weekday, _schedules.start_time, _schedules.id)
 )
 
