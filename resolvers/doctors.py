@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account, Category, PublicDoctorRecord
+from db.models import Account, Category
 from resolvers.pagination import Page, decode_cursor, page_size
 from resolvers.records import PublicDoctorRow, check_columns
 
@@ -70,19 +70,29 @@ PUBLIC_DOCTOR_COLUMNS = (
     _accounts.time_zone,
     _accounts.profile_picture_url,
     _accounts.category_id,
+    # The category's name rides along (the directory joins categories anyway), so a
+    # page primes the category loader instead of sending a statement for it.
+    Category.__table__.c.name.label("category_name"),
+)
+_WITH_CATEGORY = Account.__table__.outerjoin(
+    Category.__table__, Category.__table__.c.id == _accounts.category_id
 )
 
 # Built once (every doctor page runs it): constructing a select costs more than
 # running it from the compiled cache.
-_PUBLIC_DOCTOR_BY_NUMBER = select(*PUBLIC_DOCTOR_COLUMNS).where(
-    _accounts.public_number == bindparam("number"),
-    _accounts.role == AccountRole.DOCTOR,
-    _accounts.status == DoctorStatus.ACTIVE,
+_PUBLIC_DOCTOR_BY_NUMBER = (
+    select(*PUBLIC_DOCTOR_COLUMNS)
+    .select_from(_WITH_CATEGORY)
+    .where(
+        _accounts.public_number == bindparam("number"),
+        _accounts.role == AccountRole.DOCTOR,
+        _accounts.status == DoctorStatus.ACTIVE,
+    )
 )
 check_columns(PublicDoctorRow, _PUBLIC_DOCTOR_BY_NUMBER)
 
 
-async def get_public_doctor(*, session: AsyncSession, public_id: str) -> PublicDoctorRecord | None:
+async def get_public_doctor(*, session: AsyncSession, public_id: str) -> PublicDoctorRow | None:
     number = parse_public_id(public_id)
     if number is None:
         return None
@@ -115,8 +125,7 @@ def _relevance(text: str) -> ColumnElement[float]:
 
 
 def _filtered(doctor_filter: DoctorFilter) -> Select[Any]:
-    query = select(*PUBLIC_DOCTOR_COLUMNS).select_from(Account)
-    query = query.outerjoin(Category, Category.id == Account.category_id)
+    query = select(*PUBLIC_DOCTOR_COLUMNS).select_from(_WITH_CATEGORY)
     query = query.where(is_public())
     text = search_text(doctor_filter.search)
     if text is not None:
@@ -147,7 +156,7 @@ async def list_public_doctors(
     first: int | None,
     after: str | None,
     with_total: bool = True,
-) -> Page[PublicDoctorRecord]:
+) -> Page[PublicDoctorRow]:
     """A page of the directory, as rows; with_total=False skips the count (total_count is -1)."""
     limit = page_size(first)
     offset = decode_cursor(after)

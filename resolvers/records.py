@@ -44,7 +44,7 @@ class CategoryRow(NamedTuple):
 
 
 class PublicDoctorRow(NamedTuple):
-    """A doctor's public columns (a PublicDoctorRecord)."""
+    """A doctor's public columns (a PublicDoctorRecord), with their category's name."""
 
     id: int
     public_number: int | None
@@ -62,6 +62,13 @@ class PublicDoctorRow(NamedTuple):
     time_zone: str
     profile_picture_url: str | None
     category_id: int | None
+    category_name: str | None
+
+    def category(self) -> CategoryRow | None:
+        """The doctor's category as the category loader holds it, when they have one."""
+        if self.category_id is None or self.category_name is None:
+            return None
+        return CategoryRow(self.category_id, self.category_name)
 
 
 def check_columns(record: type[tuple[Any, ...]], statement: Select[Any]) -> None:

@@ -7,7 +7,13 @@ import strawberry
 from resolvers import categories, doctors
 from schema.context import Info
 from schema.types.categories import Category
-from schema.types.doctors import Doctor, DoctorConnection, DoctorEdge, prefetch_parts
+from schema.types.doctors import (
+    Doctor,
+    DoctorConnection,
+    DoctorEdge,
+    prefetch_parts,
+    prime_categories,
+)
 from schema.types.pagination import PageInfo
 
 strawberry.enum(doctors.DoctorOrder, description="How to order doctors.")
@@ -48,6 +54,7 @@ class DiscoveryQuery:
             model = await doctors.get_public_doctor(session=session, public_id=public_id)
         if model is None:
             return None
+        prime_categories(info, [model])
         doctor = Doctor.from_model(model)
         await prefetch_parts(info, [doctor])
         return doctor
@@ -71,6 +78,7 @@ class DiscoveryQuery:
                 after=after,
                 with_total=False,
             )
+        prime_categories(info, page.items)
         nodes = [Doctor.from_model(model) for model in page.items]
         await prefetch_parts(info, nodes, "edges", "node")
         return DoctorConnection(

@@ -10,6 +10,7 @@ import strawberry
 
 from db.models import PublicDoctorRecord, ScheduleRecord, public_id_of
 from resolvers import doctors, sessions
+from resolvers.records import PublicDoctorRow
 from schema.context import Info
 from schema.lookahead import Lookahead
 from schema.types.categories import Category, load_category
@@ -105,6 +106,15 @@ class Doctor:
         return None if found is None else Session.from_occurrence(found)
 
 
+def prime_categories(info: Info, rows: Sequence[PublicDoctorRow]) -> None:
+    """Hand the category loader the categories these rows already carry (no statement)."""
+    loader = info.context.loaders.category_by_id
+    for row in rows:
+        category = row.category()
+        if category is not None:
+            loader.prime(category.id, category)
+
+
 async def prefetch_parts(info: Info, found: Sequence[Doctor], *path: str) -> None:
     """Load the categories and schedules the client selected under ``path``, now.
 
@@ -115,6 +125,7 @@ async def prefetch_parts(info: Info, found: Sequence[Doctor], *path: str) -> Non
     loaders = info.context.loaders
     selection = Lookahead(info)
     if selection.selects(*path, "category"):
+        # Primed ones (prime_categories) are answered from the loader's cache.
         ids = {doctor.category_id for doctor in found if doctor.category_id is not None}
         await loaders.category_by_id.prefetch(sorted(ids))
     if selection.selects(*path, "schedules"):
