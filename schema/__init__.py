@@ -29,7 +29,6 @@ from schema.execution import Executor
 from schema.guards import (
     CodedParserCache,
     Limits,
-    ReadOnlyQueries,
     RecordOperation,
     guard_extensions,
 )
@@ -74,7 +73,6 @@ def build_schema(limits: Limits = Limits()) -> MediMythSchema:
         extensions=[
             lambda: ErrorCodes(suggestions=limits.introspection),
             RecordOperation,
-            ReadOnlyQueries,
             # Before the caches: they set the parse options and rules the caches key on.
             *guard_extensions(limits),
             # Factories: a fresh extension per request, sharing module-level LRU caches.

@@ -91,20 +91,19 @@ class CodedParserCache(ParserCache):
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
-class ReadOnlyQueries(SchemaExtension):
-    """A query only reads: its request session may skip the transaction block (db/session.py)."""
+class RecordOperation(SchemaExtension):
+    """Records the operation: its name and errors for the log line, and that a query only reads.
+
+    A query's request session may then skip the transaction block (db/session.py).
+    One extension for both: Strawberry runs every extension's hooks on every request.
+    """
 
     def on_execute(self) -> Iterator[None]:
         if self.execution_context.operation_type is OperationType.QUERY:
-            context = self.execution_context.context
-            db = getattr(context, "db", None)
+            db = getattr(self.execution_context.context, "db", None)
             if isinstance(db, RequestSession):
                 db.only_reads()
         yield
-
-
-class RecordOperation(SchemaExtension):
-    """Tells the request log line which operation ran and whether it answered errors."""
 
     def on_operation(self) -> Iterator[None]:
         facts = current_request()

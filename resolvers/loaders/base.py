@@ -36,8 +36,15 @@ class SessionLoader(DataLoader[K, V]):
         Shielded: the root field awaiting this may be cancelled when a sibling fails,
         and that must not cancel the futures other fields share.
         """
-        if keys:
-            await asyncio.shield(self.load_many(keys))
+        # Keys already loaded or primed need no batch, and no await at all.
+        missing = [key for key in keys if not self._loaded(key)]
+        if missing:
+            await asyncio.shield(self.load_many(missing))
+
+    def _loaded(self, key: K) -> bool:
+        # self._cache is aiodataloader's own key -> future map.
+        future = self._cache.get(self.get_cache_key(key))
+        return future is not None and future.done()
 
     def load_then(self, key: K, convert: Callable[[V], R]) -> R | Future[R]:
         """convert(value for key): at once when the value is loaded, else a future of its own.
