@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -25,7 +26,7 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
-from schema.execution import Executor
+from schema.execution import Executor, lean_resolvers
 from schema.guards import (
     CodedParserCache,
     Limits,
@@ -55,6 +56,10 @@ MUTATIONS: tuple[type, ...] = (
 
 
 class MediMythSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lean_resolvers(self)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

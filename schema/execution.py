@@ -18,6 +18,7 @@ not), and no graphql-core middleware is installed.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -32,8 +33,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.schema import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
+from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 
@@ -261,3 +264,61 @@ def _complete_plain_objects(
     except Exception:  # noqa: BLE001 - the full path reports it
         return None
     return completed
+
+
+def lean_resolvers(schema: Schema) -> int:
+    """Call simple resolvers directly instead of through Strawberry's resolver wrapper.
+
+    Strawberry resolves a field with a resolver function through a chain built for
+    the general case (argument conversion, field extensions, exception handlers,
+    partials over extension resolvers): about 5 us a call, 100 calls on a page of 50
+    doctors. For a sync resolver that takes only ``self`` and ``info``, has no field
+    extensions (permissions are extensions) and no GraphQL arguments, in a schema
+    without exception handlers, that chain reduces to ``resolver(source,
+    info=Info(...))``: this installs exactly that call. Returns how many fields it
+    changed.
+    """
+    if schema.exception_handlers:
+        return 0
+    info_class = schema.config.info_class
+    changed = 0
+    for named in schema._schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field_def in named.fields.values():
+            lean = _lean_resolver(field_def, info_class)
+            if lean is not None:
+                field_def.resolve = lean
+                changed += 1
+    return changed
+
+
+def _lean_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any | None:
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or field_def.args:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None or definition.extensions or definition.is_async or resolver.arguments:
+        return None
+    parameters = list(resolver.signature.parameters)
+    info_parameter = resolver.info_parameter
+    if resolver.self_parameter is None or parameters[1:] != (
+        [info_parameter.name] if info_parameter is not None else []
+    ):
+        return None
+    wrapped = resolver.wrapped_func
+    if not inspect.isfunction(wrapped):  # staticmethods, classmethods: keep the general path
+        return None
+    function: Callable[..., Any] = wrapped
+    if info_parameter is None:
+
+        def plain(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            return function(source)
+
+        return plain
+    info_name = info_parameter.name
+
+    def with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return function(source, **{info_name: info_class(_raw_info=info, _field=definition)})
+
+    return with_info

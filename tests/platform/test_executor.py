@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 
-from schema.execution import Executor
+from schema.execution import Executor, lean_resolvers
 
 # A small schema with every case the fast path decides on: plain scalars and enums,
 # nullable and not, a resolver field, a field with arguments, lists of plain objects.
@@ -149,3 +150,39 @@ def test_the_application_schema_uses_the_executor() -> None:
 
     # then
     assert schema.execution_context_class is Executor
+
+
+async def test_lean_resolvers_answer_like_strawberrys_wrapper() -> None:
+    # given: a schema whose simple resolvers are called directly
+    lean = strawberry.Schema(query=Query, execution_context_class=Executor)
+    changed = lean_resolvers(lean)
+    document = "{ items { id shout times(n: 2) } later { shout } }"
+
+    # when
+    fast = await lean.execute(document)
+    full = await FULL.execute(document)
+
+    # then: resolvers with arguments or an await keep Strawberry's path; answers agree
+    item = cast("GraphQLObjectType", lean._schema.type_map["Item"])
+    query = cast("GraphQLObjectType", lean._schema.type_map["Query"])
+    assert changed == 6  # Item.shout and the five sync root fields
+    assert getattr(item.fields["shout"].resolve, "__name__", None) == "plain"
+    assert getattr(item.fields["times"].resolve, "__name__", None) != "plain"
+    assert getattr(query.fields["later"].resolve, "__name__", None) != "plain"
+    assert fast.data == full.data
+    assert fast.errors is None
+
+
+def test_the_application_schema_calls_the_hot_resolvers_directly() -> None:
+    # given
+    from schema import schema
+
+    # then: the directory's nested fields skip Strawberry's wrapper
+    types = schema._schema.type_map
+    for type_name, field_name in [
+        ("Doctor", "category"),
+        ("Doctor", "schedules"),
+        ("Schedule", "contactPhone"),
+    ]:
+        resolve = cast("GraphQLObjectType", types[type_name]).fields[field_name].resolve
+        assert getattr(resolve, "__name__", None) == "with_info", (type_name, field_name)
