@@ -38,8 +38,12 @@ class DoctorFilter:
 
 
 def is_public() -> ColumnElement[bool]:
-    """Only active doctors exist for the public; pending and suspended ones vanish."""
-    return (Account.role == AccountRole.DOCTOR) & (Account.status == DoctorStatus.ACTIVE)
+    """Only active doctors exist for the public; pending and suspended ones vanish.
+
+    On the table's columns, so Core statements (the doctor page) can use it too.
+    """
+    accounts = Account.__table__.c
+    return (accounts.role == AccountRole.DOCTOR) & (accounts.status == DoctorStatus.ACTIVE)
 
 
 def parse_public_id(public_id: str) -> int | None:
@@ -83,11 +87,7 @@ _WITH_CATEGORY = Account.__table__.outerjoin(
 _PUBLIC_DOCTOR_BY_NUMBER = (
     select(*PUBLIC_DOCTOR_COLUMNS)
     .select_from(_WITH_CATEGORY)
-    .where(
-        _accounts.public_number == bindparam("number"),
-        _accounts.role == AccountRole.DOCTOR,
-        _accounts.status == DoctorStatus.ACTIVE,
-    )
+    .where(_accounts.public_number == bindparam("number"), is_public())
 )
 check_columns(PublicDoctorRow, _PUBLIC_DOCTOR_BY_NUMBER)
 

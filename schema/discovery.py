@@ -11,8 +11,7 @@ from schema.types.doctors import (
     Doctor,
     DoctorConnection,
     DoctorEdge,
-    prefetch_parts,
-    prime_categories,
+    public_doctors,
 )
 from schema.types.pagination import PageInfo
 
@@ -54,9 +53,7 @@ class DiscoveryQuery:
             model = await doctors.get_public_doctor(session=session, public_id=public_id)
         if model is None:
             return None
-        prime_categories(info, [model])
-        doctor = Doctor.from_model(model)
-        await prefetch_parts(info, [doctor])
+        [doctor] = await public_doctors(info, [model])
         return doctor
 
     @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")
@@ -78,9 +75,7 @@ class DiscoveryQuery:
                 after=after,
                 with_total=False,
             )
-        prime_categories(info, page.items)
-        nodes = [Doctor.from_model(model) for model in page.items]
-        await prefetch_parts(info, nodes, "edges", "node")
+        nodes = await public_doctors(info, page.items, "edges", "node")
         return DoctorConnection(
             page_info=PageInfo.from_page(page),
             edges=[

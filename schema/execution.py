@@ -47,6 +47,24 @@ class PlainField(NamedTuple):
     coerce: Callable[[Any], Any]
     non_null: bool
 
+    def answer(self, source: Any) -> Any:
+        """The field's output value, or IRREGULAR when the full path must answer it.
+
+        Irregular: null where null is not allowed, or a value that fails coercion;
+        the full path then reports the error exactly as it always has.
+        """
+        try:
+            value = self.read(source)
+            if value is None:
+                return IRREGULAR if self.non_null else None
+            coerced = self.coerce(value)
+        except Exception:  # noqa: BLE001 - the full path reports it
+            return IRREGULAR
+        return IRREGULAR if coerced is None or coerced is Undefined else coerced
+
+
+IRREGULAR = object()
+
 
 class Step(NamedTuple):
     """One entry of a selection's plan: a plain field's shortcut, or None for the full path."""
@@ -154,19 +172,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     results[response_name] = typename
                     continue
                 if plain is not None:
-                    try:
-                        value = plain.read(source_value)
-                        if value is None:
-                            if not plain.non_null:
-                                results[response_name] = None
-                                continue
-                        else:
-                            coerced = plain.coerce(value)
-                            if coerced is not None and coerced is not Undefined:
-                                results[response_name] = coerced
-                                continue
-                    except Exception:  # noqa: BLE001 - the full path below reports it
-                        pass
+                    answer = plain.answer(source_value)
+                    if answer is not IRREGULAR:
+                        results[response_name] = answer
+                        continue
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -241,28 +250,19 @@ def _complete_plain_objects(
     (a null item or value where null is not allowed, a value that fails coercion).
     """
     completed: list[Any] = []
-    try:
-        for item in items:
-            if item is None:
+    for item in items:
+        if item is None:
+            return None
+        result: dict[str, Any] = {}
+        for response_name, _details, plain, typename in steps:
+            if plain is None:
+                result[response_name] = typename
+                continue
+            answer = plain.answer(item)
+            if answer is IRREGULAR:
                 return None
-            result: dict[str, Any] = {}
-            for response_name, _details, plain, typename in steps:
-                if plain is None:
-                    result[response_name] = typename
-                    continue
-                value = plain.read(item)
-                if value is None:
-                    if plain.non_null:
-                        return None
-                    result[response_name] = None
-                    continue
-                coerced = plain.coerce(value)
-                if coerced is None or coerced is Undefined:
-                    return None
-                result[response_name] = coerced
-            completed.append(result)
-    except Exception:  # noqa: BLE001 - the full path reports it
-        return None
+            result[response_name] = answer
+        completed.append(result)
     return completed
 
 

@@ -9,11 +9,6 @@ from strawberry.types.nodes import SelectedField, Selection
 from schema.context import Info
 
 
-def selects(info: Info, *path: str) -> bool:
-    """Whether the selection under the current field includes ``path`` (GraphQL names)."""
-    return Lookahead(info).selects(*path)
-
-
 class Lookahead:
     """The selection under the current field, converted once for several questions.
 
@@ -26,6 +21,7 @@ class Lookahead:
         self._fields = _fields(info.selected_fields)
 
     def selects(self, *path: str) -> bool:
+        """Whether the selection includes ``path`` (GraphQL field names, outermost first)."""
         return any(_reaches(field.selections, path) for field in self._fields)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CategoryRecord
 from db.session import Database
 from resolvers.loaders import Loaders
-from schema.lookahead import selects
+from schema.lookahead import Lookahead
 from tests.factories import make_category
 
 SEEN: list[tuple[bool, bool]] = []
@@ -43,7 +43,8 @@ class Edge:
 class Query:
     @strawberry.field
     def edges(self, info: strawberry.Info) -> list[Edge]:
-        SEEN.append((selects(info, "node", "category"), selects(info, "node", "schedules")))
+        selection = Lookahead(info)
+        SEEN.append((selection.selects("node", "category"), selection.selects("node", "schedules")))
         return [Edge(node=Node())]
 
 
