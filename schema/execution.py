@@ -1,124 +1,60 @@
-"""The executor: graphql-core's, with a fast path for plain scalar fields.
+"""The executor: graphql-core's, with fast paths for plain fields and directly resolved objects.
 
-A page of 50 doctors with their schedules resolves about 1,200 fields, and about
-1,000 of them are plain attributes of a Strawberry object (``id``, ``name``,
-``startTime``...). graphql-core spends its full per-field machinery on each
-(a resolve info, the resolver wrapper, awaitable checks, value completion through
-the wrapping types): most of a request's CPU. This executor reads such a field
-straight off the object and coerces it with the field type's own output coercion,
-the same two steps the full path takes, and hands every other field, and any plain
-field whose value is null where null is not allowed or fails coercion, to
-graphql-core's full path, which then reports the error exactly as before.
+A page of 50 doctors with their schedules resolves about 1,200 fields and 300
+objects. graphql-core spends its full per-field machinery on each field (a resolve
+info, the resolver wrapper, awaitable checks, value completion dispatched through
+the wrapping types) and five calls of dispatch per object: most of a request's
+CPU. This executor
 
-A field takes the fast path only when Strawberry itself resolves it with its
-"basic field" resolver (no resolver function, no permission classes, no field
-extensions), it takes no arguments, its type is a scalar or an enum (nullable or
-not), and no graphql-core middleware is installed.
+- reads a plain field (schema/field_plans.py) straight off the object and coerces
+  it with the field type's own output coercion, the two steps the full path takes;
+- resolves an object field by its attribute or simple sync resolver and, when the
+  value is an object already at hand, executes its selection directly (the call
+  graphql-core's dispatch ends in); lists of objects likewise, item by item, with
+  graphql-core's own error handling per item;
+
+and hands everything else to graphql-core's full path: any plain field whose value
+is null where null is not allowed or fails coercion, awaitable values, nulls,
+deferred or streamed selections, abstract types, middleware. The full path then
+answers, and reports errors, exactly as before; tests/platform/test_executor.py
+runs documents through both executors and requires the same data and errors.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from operator import attrgetter
+from collections.abc import Awaitable
 from typing import Any, NamedTuple
 
-from graphql import (
-    GraphQLField,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    GraphQLResolveInfo,
-    is_leaf_type,
-)
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
-from strawberry.schema import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types import Info
-from strawberry.types.field import StrawberryField
 
+from schema.field_plans import (
+    IRREGULAR,
+    ObjectField,
+    PlainField,
+    lean_resolvers,
+    object_field,
+    plain_field,
+)
 
-class PlainField(NamedTuple):
-    """How to answer one plain field without graphql-core's per-field machinery."""
-
-    read: Callable[[Any], Any]
-    coerce: Callable[[Any], Any]
-    non_null: bool
-
-    def answer(self, source: Any) -> Any:
-        """The field's output value, or IRREGULAR when the full path must answer it.
-
-        Irregular: null where null is not allowed, or a value that fails coercion;
-        the full path then reports the error exactly as it always has.
-        """
-        try:
-            value = self.read(source)
-            if value is None:
-                return IRREGULAR if self.non_null else None
-            coerced = self.coerce(value)
-        except Exception:  # noqa: BLE001 - the full path reports it
-            return IRREGULAR
-        return IRREGULAR if coerced is None or coerced is Undefined else coerced
-
-
-IRREGULAR = object()
+__all__ = ["Executor", "lean_resolvers"]
 
 
 class Step(NamedTuple):
-    """One entry of a selection's plan: a plain field's shortcut, or None for the full path."""
+    """One entry of a selection's plan; all of plain/obj/typename None means the full path."""
 
     response_name: str
     field_details_list: FieldDetailsList
     plain: PlainField | None
+    obj: ObjectField | None
     typename: str | None
 
 
-# Per schema field, decided once for the process: keyed by identity (the field is
-# kept in the value, so its id cannot be reused).
-_PLAIN: dict[int, tuple[GraphQLField, PlainField | None]] = {}
-
-
-def plain_field(field_def: GraphQLField) -> PlainField | None:
-    """The shortcut for this schema field, or None when it needs the full path."""
-    known = _PLAIN.get(id(field_def))
-    if known is not None and known[0] is field_def:
-        return known[1]
-    plain = _plain_field(field_def)
-    _PLAIN[id(field_def)] = (field_def, plain)
-    return plain
-
-
-def _plain_field(field_def: GraphQLField) -> PlainField | None:
-    resolve = field_def.resolve
-    if field_def.args or resolve is None or not getattr(resolve, "_is_default", False):
-        return None
-    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or definition.default_resolver is not getattr:
-        return None
-    field_type = field_def.type
-    non_null = isinstance(field_type, GraphQLNonNull)
-    named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-    if not is_leaf_type(named):
-        return None
-    coerce = named.coerce_output_value
-    if isinstance(named, CustomGraphQLEnumType):
-        # Strawberry's enum coercion scans every value for each member; a lookup from
-        # member to name answers the same (anything else raises, and takes the full path).
-        members: list[Any] = list(named.wrapped_cls)
-        names = {
-            member: name
-            for member in members
-            for name, value in named.values.items()
-            if member.value == value.value
-        }
-        coerce = names.__getitem__
-    return PlainField(attrgetter(definition.python_name), coerce, non_null)
-
-
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with plain fields read and coerced in one step."""
+    """Strawberry's executor with plain fields and directly resolved objects in fewer steps."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,6 +62,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # selection for the whole execution, so every item of a list shares one plan.
         # The set itself is kept in the value so its id cannot be reused meanwhile.
         self._plans: dict[int, tuple[GroupedFieldSet, list[Step] | None]] = {}
+        # Strawberry always installs a manager; it wraps nothing unless an extension
+        # implements a per-field `resolve` hook.
+        manager = self.middleware_manager
+        self._direct = manager is None or not manager.middlewares
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Step] | None:
         cached = self._plans.get(id(fields))
@@ -135,16 +75,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         for response_name, details in fields.items():
             field_name = details[0].node.name.value
             if field_name == "__typename":
-                steps.append(Step(response_name, details, None, parent_type.name))
+                steps.append(Step(response_name, details, None, None, parent_type.name))
                 continue
             field_def = parent_type.fields.get(field_name)
             plain = plain_field(field_def) if field_def is not None else None
-            steps.append(Step(response_name, details, plain, None))
-        # Strawberry always installs a manager; it wraps nothing unless an extension
-        # implements a per-field `resolve` hook.
-        manager = self.middleware_manager
-        usable = (manager is None or not manager.middlewares) and any(
-            step.plain is not None or step.typename is not None for step in steps
+            obj = object_field(field_def) if field_def is not None and plain is None else None
+            steps.append(Step(response_name, details, plain, obj, None))
+        usable = self._direct and any(
+            step.plain is not None or step.obj is not None or step.typename is not None
+            for step in steps
         )
         plan = steps if usable else None
         self._plans[id(fields)] = (fields, plan)
@@ -167,7 +106,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         pending: list[str] = []
         is_awaitable = self.is_awaitable
         try:
-            for response_name, details, plain, typename in plan:
+            for response_name, details, plain, obj, typename in plan:
                 if typename is not None:
                     results[response_name] = typename
                     continue
@@ -176,13 +115,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     if answer is not IRREGULAR:
                         results[response_name] = answer
                         continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    details,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
+                field_path = Path(path, response_name, parent_type.name)
+                if obj is not None:
+                    result = self._execute_object_field(
+                        obj, parent_type, source_value, details, field_path, position_context
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -195,6 +136,95 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
         return self._gather(results, pending)
 
+    def _execute_object_field(
+        self,
+        field: ObjectField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_field for a field known to need no arguments or middleware.
+
+        The same steps and the same error handling; what it skips is the field lookup,
+        the argument check, the resolve info when the resolver reads an attribute, and,
+        for an object at hand, the dispatch through complete_value.
+        """
+        return_type = field.return_type
+        info: GraphQLResolveInfo[Any] | None = None
+        try:
+            if field.resolve is not None:
+                info = self._info(field, details, parent_type, path)
+                result = field.resolve(source, info)
+            else:
+                assert field.read is not None
+                result = field.read(source)
+            object_type = field.object_type
+            if (
+                object_type is not None
+                and position_context is None
+                and result is not None
+                and not isinstance(result, Exception)
+                and not self.is_awaitable(result)
+            ):
+                completed = self._complete_object(object_type, details, path, result)
+                if completed is None:  # deferred parts: the full path
+                    completed = self.complete_value(
+                        return_type,
+                        details,
+                        info or self._info(field, details, parent_type, path),
+                        path,
+                        result,
+                        position_context,
+                    )
+            else:
+                info = info or self._info(field, details, parent_type, path)
+                if self.is_awaitable(result):
+                    return self.complete_awaitable_value(
+                        return_type, details, info, path, result, position_context
+                    )
+                completed = self.complete_value(
+                    return_type, details, info, path, result, position_context
+                )
+            if self.is_awaitable(completed):
+                return self._completed_later(completed, return_type, details, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        return completed
+
+    def _info(
+        self,
+        field: ObjectField,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+    ) -> GraphQLResolveInfo[Any]:
+        return self.build_resolve_info(field.definition, to_nodes(details), parent_type, path)
+
+    def _complete_object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        """The object's selection executed, or None when it defers parts (full path)."""
+        fields, defer_usages, _ = self.collect_subfields(object_type, details)
+        if defer_usages:
+            return None
+        return self.execute_fields(object_type, value, path, fields, None)
+
+    async def _completed_later(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
     def complete_iterable_value(
         self,
         item_type: GraphQLOutputType,
@@ -204,33 +234,72 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         items: Any,
         position_context: Any,
     ) -> Any:
-        # A list of objects whose selected fields are all plain (a doctor's schedules):
-        # one tight loop instead of the per-item completion recursion.
-        steps = self._plain_object_steps(item_type, field_details_list, path)
-        if steps is not None:
-            items = items if isinstance(items, list | tuple) else list(items)
-            completed = _complete_plain_objects(items, steps)
-            if completed is not None:
-                return completed
+        object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if (
+            isinstance(object_type, GraphQLObjectType)
+            and object_type.is_type_of is None
+            and position_context is None
+            and isinstance(items, list | tuple)
+            and self.get_stream_usage(field_details_list, path) is None
+        ):
+            fields, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if defer_usages else self._plan(object_type, fields)
+            if plan is not None:
+                if all(step.plain is not None or step.typename is not None for step in plan):
+                    # Objects of plain fields only (a doctor's schedules): one tight loop.
+                    completed = _complete_plain_objects(items, plan)
+                    if completed is not None:
+                        return completed
+                elif not any(item is None or self.is_awaitable(item) for item in items):
+                    return self._complete_objects(
+                        object_type, item_type, field_details_list, path, items, fields
+                    )
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
 
-    def _plain_object_steps(
-        self, item_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path
-    ) -> list[Step] | None:
-        object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
-        if not isinstance(object_type, GraphQLObjectType) or object_type.is_type_of is not None:
-            return None
-        if self.get_stream_usage(field_details_list, path) is not None:
-            return None
-        fields, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-        if defer_usages:
-            return None
-        plan = self._plan(object_type, fields)
-        if plan is None or any(step.plain is None and step.typename is None for step in plan):
-            return None
-        return plan
+    def _complete_objects(
+        self,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: list[Any] | tuple[Any, ...],
+        fields: GroupedFieldSet,
+    ) -> Any:
+        """graphql-core's complete_iterable_value for objects at hand, none of them null."""
+        completed: list[Any] = []
+        awaited: list[int] = []
+        is_awaitable = self.is_awaitable
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    value = self.execute_fields(object_type, item, item_path, fields, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    value = None
+                else:
+                    if is_awaitable(value):
+                        value = self._completed_later(value, item_type, details, item_path)
+                        awaited.append(index)
+                completed.append(value)
+        except Exception:
+            if awaited:
+                self.settle_in_background([completed[index] for index in awaited])
+            raise
+        if not awaited:
+            return completed
+        return self._gather_items(completed, awaited)
+
+    async def _gather_items(self, completed: list[Any], awaited: list[int]) -> list[Any]:
+        if len(awaited) == 1:
+            completed[awaited[0]] = await completed[awaited[0]]
+            return completed
+        values = await gather_with_cancel(*(completed[index] for index in awaited))
+        for index, value in zip(awaited, values, strict=True):
+            completed[index] = value
+        return completed
 
     async def _gather(self, results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
         if len(pending) == 1:
@@ -254,7 +323,7 @@ def _complete_plain_objects(
         if item is None:
             return None
         result: dict[str, Any] = {}
-        for response_name, _details, plain, typename in steps:
+        for response_name, _details, plain, _obj, typename in steps:
             if plain is None:
                 result[response_name] = typename
                 continue
@@ -264,61 +333,3 @@ def _complete_plain_objects(
             result[response_name] = answer
         completed.append(result)
     return completed
-
-
-def lean_resolvers(schema: Schema) -> int:
-    """Call simple resolvers directly instead of through Strawberry's resolver wrapper.
-
-    Strawberry resolves a field with a resolver function through a chain built for
-    the general case (argument conversion, field extensions, exception handlers,
-    partials over extension resolvers): about 5 us a call, 100 calls on a page of 50
-    doctors. For a sync resolver that takes only ``self`` and ``info``, has no field
-    extensions (permissions are extensions) and no GraphQL arguments, in a schema
-    without exception handlers, that chain reduces to ``resolver(source,
-    info=Info(...))``: this installs exactly that call. Returns how many fields it
-    changed.
-    """
-    if schema.exception_handlers:
-        return 0
-    info_class = schema.config.info_class
-    changed = 0
-    for named in schema._schema.type_map.values():
-        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
-            continue
-        for field_def in named.fields.values():
-            lean = _lean_resolver(field_def, info_class)
-            if lean is not None:
-                field_def.resolve = lean
-                changed += 1
-    return changed
-
-
-def _lean_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any | None:
-    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or field_def.args:
-        return None
-    resolver = definition.base_resolver
-    if resolver is None or definition.extensions or definition.is_async or resolver.arguments:
-        return None
-    parameters = list(resolver.signature.parameters)
-    info_parameter = resolver.info_parameter
-    if resolver.self_parameter is None or parameters[1:] != (
-        [info_parameter.name] if info_parameter is not None else []
-    ):
-        return None
-    wrapped = resolver.wrapped_func
-    if not inspect.isfunction(wrapped):  # staticmethods, classmethods: keep the general path
-        return None
-    function: Callable[..., Any] = wrapped
-    if info_parameter is None:
-
-        def plain(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
-            return function(source)
-
-        return plain
-    info_name = info_parameter.name
-
-    def with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        return function(source, **{info_name: info_class(_raw_info=info, _field=definition)})
-
-    return with_info

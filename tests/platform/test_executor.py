@@ -1,4 +1,4 @@
-"""The executor's plain-field fast path answers exactly what graphql-core's full path answers."""
+"""The executor's fast paths answer exactly what graphql-core's full path answers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from graphql import GraphQLObjectType
 
 from schema.execution import Executor, lean_resolvers
 
-# A small schema with every case the fast path decides on: plain scalars and enums,
-# nullable and not, a resolver field, a field with arguments, lists of plain objects.
+# A small schema with every case the fast paths decide on: plain scalars and enums,
+# nullable and not, lists of them, a resolver field, a field with arguments, lists of
+# plain objects, and nested objects (attributes, sync resolvers with and without info,
+# failing ones, async ones) in a connection-like shape.
 
 
 @strawberry.enum
@@ -36,6 +38,62 @@ class Item:
     @strawberry.field
     def times(self, n: int) -> int:
         return self.count * n
+
+
+@strawberry.type
+class Node:
+    id: strawberry.ID
+    tags: list[str]
+    colours: list[Colour | None]
+    item: Item | None
+    required_item: Item
+    items: list[Item]
+
+    @strawberry.field
+    def resolved_item(self, info: strawberry.Info) -> Item | None:
+        assert info.field_name == "resolvedItem"
+        return self.item
+
+    @strawberry.field
+    def plain_item(self) -> Item:
+        return self.required_item
+
+    @strawberry.field
+    def failing_item(self) -> Item | None:
+        raise ValueError("no item here")
+
+    @strawberry.field
+    def failing_required_item(self) -> Item:
+        raise ValueError("no required item here")
+
+    @strawberry.field
+    async def later_item(self) -> Item:
+        return self.required_item
+
+
+def _node(index: int, **changes: Any) -> Node:
+    values: dict[str, Any] = {
+        "id": strawberry.ID(f"n{index}"),
+        "tags": [f"t{index}", "x"],
+        "colours": [Colour.RED, None],
+        "item": _item(index) if index % 2 else None,
+        "required_item": _item(index + 10),
+        "items": [_item(index), _item(index + 1)],
+    }
+    values.update(changes)
+    return Node(**values)
+
+
+@strawberry.type
+class Edge:
+    cursor: str
+    node: Node
+
+
+@strawberry.type
+class Connection:
+    edges: list[Edge]
+    maybe_edges: list[Edge | None]
 
 
 def _item(index: int, **changes: Any) -> Item:
@@ -77,8 +135,32 @@ class Query:
     async def later(self) -> Item:
         return _item(7)
 
+    @strawberry.field
+    def connection(self) -> Connection:
+        edges = [Edge(cursor=f"c{index}", node=_node(index)) for index in range(4)]
+        return Connection(edges=edges, maybe_edges=[edges[0], None, edges[1]])
 
-FAST = strawberry.Schema(query=Query, execution_context_class=Executor)
+    @strawberry.field
+    def broken_connection(self) -> Connection | None:
+        # A non-null object field holding null, two objects deep in a non-null list.
+        edges = [Edge(cursor="c0", node=_node(0)), Edge(cursor="c1", node=_node(1))]
+        edges[1].node.required_item = None  # type: ignore[assignment]
+        return Connection(edges=edges, maybe_edges=[])
+
+    @strawberry.field
+    def broken_tags(self) -> Node:
+        return _node(0, tags=["a", None], colours=["green"])
+
+
+def _schema(*, lean: bool = False) -> strawberry.Schema:
+    schema = strawberry.Schema(query=Query, execution_context_class=Executor)
+    if lean:
+        lean_resolvers(schema)
+    return schema
+
+
+FAST = _schema()
+LEAN = _schema(lean=True)
 FULL = strawberry.Schema(query=Query)
 
 DOCUMENTS = {
@@ -94,16 +176,41 @@ DOCUMENTS = {
     "null item in a non-null list": "{ brokenNullItem { id } }",
     "value that fails coercion": "{ brokenType { id count } }",
     "awaited object": "{ later { id name colour __typename } }",
+    "nested objects": (
+        "{ connection { edges { cursor node { id tags colours item { id name } requiredItem"
+        " { id colour } items { id shout } resolvedItem { id } plainItem { name } } } } }"
+    ),
+    "nullable list items of objects": "{ connection { maybeEdges { cursor node { id } } } }",
+    "resolver raising for a nullable object": (
+        "{ connection { edges { node { id failingItem { id } } } } }"
+    ),
+    "resolver raising for a non-null object": (
+        "{ connection { edges { cursor node { id failingRequiredItem { id } } } } }"
+    ),
+    "awaited nested object": "{ connection { edges { node { laterItem { id name } } } } }",
+    "null in a non-null nested object": (
+        "{ brokenConnection { edges { node { id requiredItem { id } } } } }"
+    ),
+    "list of leaves that fails": "{ brokenTags { id tags colours } }",
+    "nested fragments and aliases": (
+        "{ connection { edges { n: node { ...N } again: node { id } } } }"
+        " fragment N on Node { id item { ... on Item { name } } requiredItem { __typename } }"
+    ),
 }
+
+EXECUTORS = {"fast": FAST, "fast with lean resolvers": LEAN}
 
 
 @pytest.mark.parametrize("document", DOCUMENTS.values(), ids=DOCUMENTS.keys())
-async def test_fast_path_answers_like_the_full_path(document: str) -> None:
+@pytest.mark.parametrize("executor", EXECUTORS.values(), ids=EXECUTORS.keys())
+async def test_fast_path_answers_like_the_full_path(
+    executor: strawberry.Schema, document: str
+) -> None:
     # given: the same document and variables for both executors
     variables = {"no": True}
 
     # when
-    fast = await FAST.execute(document, variable_values=variables)
+    fast = await executor.execute(document, variable_values=variables)
     full = await FULL.execute(document, variable_values=variables)
 
     # then: same data, same errors (messages, paths, locations)
@@ -144,6 +251,27 @@ async def test_plain_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) 
     assert resolved.count("Item.shout") == 5
 
 
+async def test_object_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a count of the fields that go through graphql-core's execute_field
+    resolved: list[str] = []
+    original = Executor.execute_field
+
+    def counting(self: Executor, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        resolved.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return original(self, parent_type, source, details, *rest)
+
+    monkeypatch.setattr(Executor, "execute_field", counting)
+
+    # when: edges, nodes and items are attributes or lean sync resolvers
+    result = await LEAN.execute(
+        "{ connection { edges { node { id item { id } resolvedItem { id } laterItem { id } } } } }"
+    )
+
+    # then: only the async resolver took the full path (the root field is a lean one too)
+    assert result.errors is None
+    assert sorted(set(resolved)) == ["Node.laterItem"]
+
+
 def test_the_application_schema_uses_the_executor() -> None:
     # given
     from schema import schema
@@ -165,7 +293,7 @@ async def test_lean_resolvers_answer_like_strawberrys_wrapper() -> None:
     # then: resolvers with arguments or an await keep Strawberry's path; answers agree
     item = cast("GraphQLObjectType", lean._schema.type_map["Item"])
     query = cast("GraphQLObjectType", lean._schema.type_map["Query"])
-    assert changed == 6  # Item.shout and the five sync root fields
+    assert changed == 13  # Item.shout, the four sync Node resolvers, the eight sync root fields
     assert getattr(item.fields["shout"].resolve, "__name__", None) == "plain"
     assert getattr(item.fields["times"].resolve, "__name__", None) != "plain"
     assert getattr(query.fields["later"].resolve, "__name__", None) != "plain"
