@@ -65,6 +65,12 @@ CASES: dict[str, tuple[str, tuple[bool, bool]]] = {
     ),
     "inline fragment": ("{ edges { node { ... on Node { category { name } } } } }", (True, False)),
     "alias": ("{ edges { n: node { c: category { name } } } }", (True, False)),
+    "fragment in a fragment": (
+        "{ edges { ...E } } fragment E on Edge { node { ...N } }"
+        " fragment N on Node { category { name } }",
+        (True, False),
+    ),
+    "parent only": ("{ edges { node { __typename } } }", (False, False)),
 }
 
 
