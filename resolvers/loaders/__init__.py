@@ -9,6 +9,8 @@ named ``<Thing>By<Key>Loader``.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from db.session import RequestSession
 from resolvers.loaders.catalog import (
     AccountByIdLoader,
@@ -25,14 +27,44 @@ from resolvers.loaders.sessions import (
 
 
 class Loaders:
-    """The request's loaders; a new set per request so nothing is cached across users."""
+    """The request's loaders; a new set per request so nothing is cached across users.
+
+    Each loader is made on first use: most requests need two or three of them, and
+    making a DataLoader costs a few microseconds (aiodataloader inspects its batch
+    function), paid on every request otherwise.
+    """
 
     def __init__(self, db: RequestSession) -> None:
-        self.category_by_id = CategoryByIdLoader(db)
-        self.account_by_id = AccountByIdLoader(db)
-        self.schedules_by_doctor_id = SchedulesByDoctorIdLoader(db)
-        self.active_doctor_count_by_category_id = ActiveDoctorCountByCategoryIdLoader(db)
-        self.schedule_by_id = ScheduleByIdLoader(db)
-        self.session_facts_by_schedule_window = SessionFactsByScheduleWindowLoader(db)
-        self.vacations_by_doctor_id = VacationsByDoctorIdLoader(db)
-        self.schedules_by_vacation_id = SchedulesByVacationIdLoader(db)
+        self._db = db
+
+    @cached_property
+    def category_by_id(self) -> CategoryByIdLoader:
+        return CategoryByIdLoader(self._db)
+
+    @cached_property
+    def account_by_id(self) -> AccountByIdLoader:
+        return AccountByIdLoader(self._db)
+
+    @cached_property
+    def schedules_by_doctor_id(self) -> SchedulesByDoctorIdLoader:
+        return SchedulesByDoctorIdLoader(self._db)
+
+    @cached_property
+    def active_doctor_count_by_category_id(self) -> ActiveDoctorCountByCategoryIdLoader:
+        return ActiveDoctorCountByCategoryIdLoader(self._db)
+
+    @cached_property
+    def schedule_by_id(self) -> ScheduleByIdLoader:
+        return ScheduleByIdLoader(self._db)
+
+    @cached_property
+    def session_facts_by_schedule_window(self) -> SessionFactsByScheduleWindowLoader:
+        return SessionFactsByScheduleWindowLoader(self._db)
+
+    @cached_property
+    def vacations_by_doctor_id(self) -> VacationsByDoctorIdLoader:
+        return VacationsByDoctorIdLoader(self._db)
+
+    @cached_property
+    def schedules_by_vacation_id(self) -> SchedulesByVacationIdLoader:
+        return SchedulesByVacationIdLoader(self._db)
