@@ -136,6 +136,16 @@ class Query:
         return _item(7)
 
     @strawberry.field
+    def odd_values(self) -> list[Item]:
+        # Values the output coercion changes or refuses: an Int past 32 bits, a bool
+        # and a float where an Int belongs, an int where a String or an ID belongs.
+        return [
+            _item(0, count=2**40),
+            _item(1, count=True, name=5, id=7),
+            _item(2, count=3.0),
+        ]
+
+    @strawberry.field
     def connection(self) -> Connection:
         edges = [Edge(cursor=f"c{index}", node=_node(index)) for index in range(4)]
         return Connection(edges=edges, maybe_edges=[edges[0], None, edges[1]])
@@ -176,6 +186,7 @@ DOCUMENTS = {
     "null item in a non-null list": "{ brokenNullItem { id } }",
     "value that fails coercion": "{ brokenType { id count } }",
     "awaited object": "{ later { id name colour __typename } }",
+    "values the coercion changes or refuses": "{ oddValues { id name count } }",
     "nested objects": (
         "{ connection { edges { cursor node { id tags colours item { id name } requiredItem"
         " { id colour } items { id shout } resolvedItem { id } plainItem { name } } } } }"
@@ -293,7 +304,7 @@ async def test_lean_resolvers_answer_like_strawberrys_wrapper() -> None:
     # then: resolvers with arguments or an await keep Strawberry's path; answers agree
     item = cast("GraphQLObjectType", lean._schema.type_map["Item"])
     query = cast("GraphQLObjectType", lean._schema.type_map["Query"])
-    assert changed == 13  # Item.shout, the four sync Node resolvers, the eight sync root fields
+    assert changed == 14  # Item.shout, the four sync Node resolvers, the nine sync root fields
     assert getattr(item.fields["shout"].resolve, "__name__", None) == "plain"
     assert getattr(item.fields["times"].resolve, "__name__", None) != "plain"
     assert getattr(query.fields["later"].resolve, "__name__", None) != "plain"
