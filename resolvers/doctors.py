@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from db.enums import AccountRole, DoctorStatus
-from db.models import Account, Category
+from db.models import Account, Category, Schedule, ScheduleRecord
+from resolvers.loaders.catalog import SCHEDULE_COLUMNS, SCHEDULE_ORDER
 from resolvers.pagination import Page, decode_cursor, page_size
-from resolvers.records import PublicDoctorRow, check_columns
+from resolvers.records import PublicDoctorRow, ScheduleRow, check_columns
 
 PUBLIC_ID_PREFIX = "MMD-"
 MAX_SEARCH_LENGTH = 100
@@ -98,6 +99,48 @@ async def get_public_doctor(*, session: AsyncSession, public_id: str) -> PublicD
         return None
     row = (await session.execute(_PUBLIC_DOCTOR_BY_NUMBER, {"number": number})).first()
     return None if row is None else PublicDoctorRow._make(row)
+
+
+# The doctor page with its schedules in one statement: one row per active schedule
+# (the doctor's columns repeated), or one row with null schedule columns. A doctor
+# has a handful of schedules, so the repetition costs less than a second statement.
+_schedules = Schedule.__table__.c
+_PUBLIC_DOCTOR_WITH_SCHEDULES = (
+    select(*PUBLIC_DOCTOR_COLUMNS, *SCHEDULE_COLUMNS)
+    .select_from(
+        _WITH_CATEGORY.outerjoin(
+            Schedule.__table__, (_schedules.doctor_id == _accounts.id) & _schedules.is_active
+        )
+    )
+    .where(_accounts.public_number == bindparam("number"), is_public())
+    .order_by(*SCHEDULE_ORDER)
+)
+_DOCTOR_WIDTH = len(PublicDoctorRow._fields)
+check_columns(PublicDoctorRow, _PUBLIC_DOCTOR_WITH_SCHEDULES, start=0, stop=_DOCTOR_WIDTH)
+check_columns(ScheduleRow, _PUBLIC_DOCTOR_WITH_SCHEDULES, start=_DOCTOR_WIDTH)
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorWithSchedules:
+    doctor: PublicDoctorRow
+    # Active ones, in the order SchedulesByDoctorIdLoader gives them (ScheduleRows).
+    schedules: list[ScheduleRecord]
+
+
+async def get_public_doctor_with_schedules(
+    *, session: AsyncSession, public_id: str
+) -> DoctorWithSchedules | None:
+    """One doctor by public id with their active schedules: column tuples, one statement."""
+    number = parse_public_id(public_id)
+    if number is None:
+        return None
+    rows = (await session.execute(_PUBLIC_DOCTOR_WITH_SCHEDULES, {"number": number})).all()
+    if not rows:
+        return None
+    schedules: list[ScheduleRecord] = [
+        ScheduleRow._make(row[_DOCTOR_WIDTH:]) for row in rows if row[_DOCTOR_WIDTH] is not None
+    ]
+    return DoctorWithSchedules(PublicDoctorRow._make(rows[0][:_DOCTOR_WIDTH]), schedules)
 
 
 def search_text(raw: str | None) -> str | None:

@@ -71,9 +71,11 @@ class PublicDoctorRow(NamedTuple):
         return CategoryRow(self.category_id, self.category_name)
 
 
-def check_columns(record: type[tuple[Any, ...]], statement: Select[Any]) -> None:
-    """Fail at import when the record's fields and the statement's columns differ."""
-    columns = tuple(column.key for column in statement.selected_columns)
+def check_columns(
+    record: type[tuple[Any, ...]], statement: Select[Any], start: int = 0, stop: int | None = None
+) -> None:
+    """Fail at import when the record's fields and the statement's columns [start:stop] differ."""
+    columns = tuple(column.key for column in statement.selected_columns)[start:stop]
     fields: tuple[str, ...] = getattr(record, "_fields", ())
     if columns != fields:
         raise RuntimeError(f"{record.__name__} fields {fields} != statement columns {columns}")

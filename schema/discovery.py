@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import categories, doctors
 from schema.context import Info
+from schema.lookahead import Lookahead
 from schema.types.categories import Category
 from schema.types.doctors import (
     Doctor,
@@ -49,11 +50,19 @@ class DiscoveryQuery:
 
     @strawberry.field(description="One active doctor by public id (MMD-<n>), or null.")
     async def doctor(self, info: Info, public_id: str) -> Doctor | None:
+        if not Lookahead(info).selects("schedules"):
+            async with info.context.db.use() as session:
+                model = await doctors.get_public_doctor(session=session, public_id=public_id)
+            return None if model is None else (await public_doctors(info, [model]))[0]
+        # The page shows the schedules: read them with the doctor, in one statement.
         async with info.context.db.use() as session:
-            model = await doctors.get_public_doctor(session=session, public_id=public_id)
-        if model is None:
+            found = await doctors.get_public_doctor_with_schedules(
+                session=session, public_id=public_id
+            )
+        if found is None:
             return None
-        [doctor] = await public_doctors(info, [model])
+        info.context.loaders.schedules_by_doctor_id.prime(found.doctor.id, found.schedules)
+        [doctor] = await public_doctors(info, [found.doctor])
         return doctor
 
     @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")

@@ -46,26 +46,30 @@ class AccountByIdLoader(SessionLoader[int, Account | None]):
 
 
 _schedules = Schedule.__table__.c
+# A schedule's columns as ScheduleRow holds them, and the order a doctor's active
+# schedules are listed in; the doctor page's joined read uses both too.
+SCHEDULE_COLUMNS = (
+    _schedules.id,
+    _schedules.doctor_id,
+    _schedules.weekday,
+    _schedules.weeks_of_month,
+    _schedules.start_time,
+    _schedules.end_time,
+    _schedules.booking_opens_days_before,
+    _schedules.booking_closes_hours_before,
+    _schedules.fee,
+    _schedules.patient_limit,
+    _schedules.clinic_name,
+    _schedules.medical_shop,
+    _schedules.address,
+    _schedules.contact_phone,
+    _schedules.is_active,
+)
+SCHEDULE_ORDER = (_schedules.weekday, _schedules.start_time, _schedules.id)
 _SCHEDULES_BY_DOCTOR_ID = (
-    select(
-        _schedules.id,
-        _schedules.doctor_id,
-        _schedules.weekday,
-        _schedules.weeks_of_month,
-        _schedules.start_time,
-        _schedules.end_time,
-        _schedules.booking_opens_days_before,
-        _schedules.booking_closes_hours_before,
-        _schedules.fee,
-        _schedules.patient_limit,
-        _schedules.clinic_name,
-        _schedules.medical_shop,
-        _schedules.address,
-        _schedules.contact_phone,
-        _schedules.is_active,
-    )
+    select(*SCHEDULE_COLUMNS)
     .where(_schedules.doctor_id == any_(_KEYS), _schedules.is_active)
-    .order_by(_schedules.weekday, _schedules.start_time, _schedules.id)
+    .order_by(*SCHEDULE_ORDER)
 )
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
+from settings import PoolMode, Settings
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.operations import operation
 
 CATEGORIES = operation("Categories")
 DOCTOR_PAGE = operation("DoctorPage")
+PROFILE = operation("DoctorPage", without=("sessions",))
 DATES = {"from": "2026-12-01", "to": "2026-12-14"}
 
 
@@ -113,3 +118,65 @@ async def test_a_schedules_contact_phone_is_its_own_else_the_doctors_shown_phone
     [node] = [edge["node"] for edge in body["data"]["doctors"]["edges"]]
     for schedules in (page, node["schedules"]):
         assert {s["clinicName"]: s["contactPhone"] for s in schedules} == expected
+
+
+SCHEDULES_BOTH_WAYS = """
+query Schedules($publicId: String!) {
+  doctor(publicId: $publicId) { publicId schedules { id weekday startTime } }
+  doctors(first: 5, orderBy: NAME) {
+    edges { node { publicId schedules { id weekday startTime } } }
+  }
+}
+"""
+
+
+async def test_a_doctors_page_lists_the_active_schedules_as_the_directory_does(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given: schedules stored out of order, one of them inactive, and a doctor with none
+    doctor = await factories.make_doctor(session, name="A")
+    await factories.make_doctor(session, name="B")
+    friday = await factories.make_schedule(session, doctor, weekday=5)
+    await factories.make_schedule(
+        session, doctor, weekday=2, is_active=False, deactivated_at=datetime.now(UTC)
+    )
+    late_monday = await factories.make_schedule(session, doctor, weekday=1, start_time=time(19))
+    early_monday = await factories.make_schedule(session, doctor, weekday=1, start_time=time(9))
+    await session.commit()
+
+    # when
+    with_schedules = await gql(SCHEDULES_BOTH_WAYS, {"publicId": "MMD-1"})
+    without = await gql(SCHEDULES_BOTH_WAYS, {"publicId": "MMD-2"})
+
+    # then: active ones only, by weekday then start time, the same on both paths
+    page = with_schedules["data"]["doctor"]["schedules"]
+    assert [s["id"] for s in page] == [str(s.id) for s in (early_monday, late_monday, friday)]
+    listed = {
+        edge["node"]["publicId"]: edge["node"]["schedules"]
+        for edge in with_schedules["data"]["doctors"]["edges"]
+    }
+    assert listed["MMD-1"] == page
+    assert without["data"]["doctor"] == {"publicId": "MMD-2", "schedules": []}
+
+
+async def test_a_doctors_profile_costs_one_statement(
+    gql: GraphQLClient, session: AsyncSession, count_statements: Any, settings: Settings
+) -> None:
+    # given: a doctor with a category and two schedules
+    cardiology = await factories.make_category(session, "Cardiology")
+    doctor = await factories.make_doctor(session, category=cardiology)
+    await factories.make_schedule(session, doctor, weekday=1)
+    await factories.make_schedule(session, doctor, weekday=4)
+    await session.commit()
+
+    # when: the page without sessions (the profile)
+    with count_statements() as log:
+        body = await gql(PROFILE, {"publicId": "MMD-1"})
+
+    # then: the doctor, their category's name and their schedules come in one statement
+    # (plus the transaction's settings behind a transaction pooler)
+    assert "errors" not in body
+    assert body["data"]["doctor"]["category"]["name"] == "Cardiology"
+    assert len(body["data"]["doctor"]["schedules"]) == 2
+    expected = 2 if settings.db_pool_mode is PoolMode.TRANSACTION else 1
+    assert log.count == expected, log.statements
