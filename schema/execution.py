@@ -189,7 +189,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 )
             if self.is_awaitable(completed):
                 return self._completed_later(completed, return_type, details, path)
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core: any error is a field error
             self.handle_field_error(raw_error, return_type, details, path)
             return None
         return completed
@@ -221,7 +221,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         try:
             return await completed
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core
             self.handle_field_error(raw_error, return_type, details, path)
             return None
 
@@ -276,7 +276,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 item_path = path.add_key(index, None)
                 try:
                     value = self.execute_fields(object_type, item, item_path, fields, None)
-                except Exception as raw_error:
+                except Exception as raw_error:  # noqa: BLE001 - as graphql-core
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     value = None
                 else:
