@@ -33,8 +33,8 @@ from graphql import (
     GraphQLString,
     is_leaf_type,
 )
-from graphql.type.scalars import serialize_int
 from graphql.pyutils import Undefined
+from graphql.type.scalars import serialize_int
 from strawberry.schema import Schema
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types import Info
@@ -225,7 +225,9 @@ def _object_field(field_def: GraphQLField) -> ObjectField | None:
         return None  # leaves are plain fields or resolvers; abstract types need resolving
     attribute = _attribute(field_def)
     if attribute is not None:
-        return ObjectField(field_def, field_type, attrgetter(attribute), None, object_type, non_null)
+        return ObjectField(
+            field_def, field_type, attrgetter(attribute), None, object_type, non_null
+        )
     lean = _LEAN.get(field_def.resolve) if field_def.resolve is not None else None
     if lean is None:
         return None
