@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -27,6 +28,7 @@ from schema.errors import (
     log_unexpected,
 )
 from schema.execution import Executor, lean_resolvers
+from schema.extension_runner import PreparedExtensionsRunner
 from schema.guards import (
     CodedParserCache,
     Limits,
@@ -59,6 +61,11 @@ class MediMythSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         lean_resolvers(self)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PreparedExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
