@@ -14,7 +14,6 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 
 from db.session import Database, RequestSession
 from resolvers.clock import Clock
@@ -108,7 +107,9 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
-            content_type, _ = parse_content_type(request.content_type or "")
+            # The media type without parameters (Strawberry's parse_content_type
+            # builds an email message for this; it runs again in super() below).
+            content_type = (request.content_type or "").split(";", 1)[0].strip().lower()
             if content_type != "application/json" and not any(
                 request.headers.get(name) for name in _PREFLIGHTED_HEADERS
             ):

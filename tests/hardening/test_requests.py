@@ -121,12 +121,18 @@ async def test_a_post_a_cross_site_form_could_send_is_refused(
     refused_with(response, 400, "Content-Type: application/json")
 
 
-async def test_json_with_a_charset_is_accepted(production: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", " application/json ;x=1"],
+)
+async def test_json_with_parameters_is_accepted(
+    production: httpx.AsyncClient, content_type: str
+) -> None:
     # when
     response = await production.post(
         "/graphql",
         content=orjson.dumps({"query": TYPENAME}),
-        headers={"Content-Type": "application/json; charset=utf-8"},
+        headers={"Content-Type": content_type},
     )
     # then
     assert response.json() == {"data": {"__typename": "Query"}}
