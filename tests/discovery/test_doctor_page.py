@@ -122,9 +122,9 @@ async def test_a_schedules_contact_phone_is_its_own_else_the_doctors_shown_phone
 
 SCHEDULES_BOTH_WAYS = """
 query Schedules($publicId: String!) {
-  doctor(publicId: $publicId) { publicId schedules { id weekday startTime } }
+  doctor(publicId: $publicId) { publicId schedules { id weekday weeksOfMonth startTime } }
   doctors(first: 5, orderBy: NAME) {
-    edges { node { publicId schedules { id weekday startTime } } }
+    edges { node { publicId schedules { id weekday weeksOfMonth startTime } } }
   }
 }
 """
@@ -136,7 +136,7 @@ async def test_a_doctors_page_lists_the_active_schedules_as_the_directory_does(
     # given: schedules stored out of order, one of them inactive, and a doctor with none
     doctor = await factories.make_doctor(session, name="A")
     await factories.make_doctor(session, name="B")
-    friday = await factories.make_schedule(session, doctor, weekday=5)
+    friday = await factories.make_schedule(session, doctor, weekday=5, weeks_of_month=[-1, 1])
     await factories.make_schedule(
         session, doctor, weekday=2, is_active=False, deactivated_at=datetime.now(UTC)
     )
@@ -151,6 +151,7 @@ async def test_a_doctors_page_lists_the_active_schedules_as_the_directory_does(
     # then: active ones only, by weekday then start time, the same on both paths
     page = with_schedules["data"]["doctor"]["schedules"]
     assert [s["id"] for s in page] == [str(s.id) for s in (early_monday, late_monday, friday)]
+    assert [s["weeksOfMonth"] for s in page] == [[], [], ["FIRST", "LAST"]]
     listed = {
         edge["node"]["publicId"]: edge["node"]["schedules"]
         for edge in with_schedules["data"]["doctors"]["edges"]
