@@ -22,7 +22,7 @@ runs documents through both executors and requires the same data and errors.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
@@ -62,6 +62,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # selection for the whole execution, so every item of a list shares one plan.
         # The set itself is kept in the value so its id cannot be reused meanwhile.
         self._plans: dict[int, tuple[GroupedFieldSet, list[Step] | None]] = {}
+        # The same, per plan: its fields' answers when all of them are plain.
+        self._answers: dict[int, tuple[list[Step], list[tuple[str, Any]] | None]] = {}
         # Strawberry always installs a manager; it wraps nothing unless an extension
         # implements a per-field `resolve` hook.
         manager = self.middleware_manager
@@ -245,9 +247,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             fields, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
             plan = None if defer_usages else self._plan(object_type, fields)
             if plan is not None:
-                if all(step.plain is not None or step.typename is not None for step in plan):
+                answers = self._plain_answers(plan)
+                if answers is not None:
                     # Objects of plain fields only (a doctor's schedules): one tight loop.
-                    completed = _complete_plain_objects(items, plan)
+                    completed = _complete_plain_objects(items, answers)
                     if completed is not None:
                         return completed
                 elif not any(item is None or self.is_awaitable(item) for item in items):
@@ -257,6 +260,23 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
+
+    def _plain_answers(self, plan: list[Step]) -> list[tuple[str, Callable[[Any], Any]]] | None:
+        """(response name, answer) per field when every field of the plan is plain, else None."""
+        cached = self._answers.get(id(plan))
+        if cached is not None and cached[0] is plan:
+            return cached[1]
+        found: list[tuple[str, Callable[[Any], Any]]] = []
+        for step in plan:
+            if step.plain is not None:
+                found.append((step.response_name, step.plain.answer))
+            elif step.typename is not None:
+                found.append((step.response_name, _constant(step.typename)))
+            else:
+                break
+        answers = found if len(found) == len(plan) else None
+        self._answers[id(plan)] = (plan, answers)
+        return answers
 
     def _complete_objects(
         self,
@@ -311,7 +331,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 
 def _complete_plain_objects(
-    items: list[Any] | tuple[Any, ...], steps: list[Step]
+    items: list[Any] | tuple[Any, ...], answers: list[tuple[str, Callable[[Any], Any]]]
 ) -> list[Any] | None:
     """Each item as its selected plain fields; None when any item needs the full path.
 
@@ -323,13 +343,17 @@ def _complete_plain_objects(
         if item is None:
             return None
         result: dict[str, Any] = {}
-        for response_name, _details, plain, _obj, typename in steps:
-            if plain is None:
-                result[response_name] = typename
-                continue
-            answer = plain.answer(item)
-            if answer is IRREGULAR:
+        for response_name, answer in answers:
+            value = answer(item)
+            if value is IRREGULAR:
                 return None
-            result[response_name] = answer
+            result[response_name] = value
         completed.append(result)
     return completed
+
+
+def _constant(value: str) -> Callable[[Any], str]:
+    def answer(_source: Any) -> str:
+        return value
+
+    return answer
