@@ -39,7 +39,10 @@ class SessionLoader(DataLoader[K, V]):
         # Keys already loaded or primed need no batch, and no await at all.
         missing = [key for key in keys if not self._loaded(key)]
         if missing:
-            await asyncio.shield(self.load_many(missing))
+            # The shared futures themselves (DataLoader.load): this caller reads no
+            # values, so it needs no future of its own per key (see load_then).
+            shared = [DataLoader.load(self, key) for key in missing]
+            await asyncio.shield(asyncio.gather(*shared))
 
     def _loaded(self, key: K) -> bool:
         # self._cache is aiodataloader's own key -> future map.
