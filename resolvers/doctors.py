@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, String, bindparam, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account, Category, Schedule, ScheduleRecord
@@ -151,44 +163,94 @@ def search_text(raw: str | None) -> str | None:
     return clean or None
 
 
-def _close_to(text: str, column: QueryableAttribute[Any]) -> ColumnElement[bool]:
+# The directory's statements are built once per shape (which filters are present,
+# which order) with every value a bound parameter: building and cache-keying a
+# select of this size cost more CPU than executing it from SQLAlchemy's compiled
+# cache. Table columns keep them Core statements.
+_SEARCH = bindparam("search", type_=String)
+_CATEGORY_IDS = bindparam("category_ids", type_=ARRAY(BigInteger))
+_CITY = bindparam("city", type_=String)
+_categories = Category.__table__.c
+
+
+def _close_to(column: ColumnElement[Any]) -> ColumnElement[bool]:
     # The operator form (text <% column) can use the trigram indexes; its threshold is
-    # the transaction's pg_trgm.word_similarity_threshold, set as the transaction begins.
-    return literal(text, String).op("<%", return_type=Boolean)(column)
+    # pg_trgm.word_similarity_threshold, set for every connection (db/session.py).
+    return _SEARCH.op("<%", return_type=Boolean)(column)
 
 
-def _relevance(text: str) -> ColumnElement[float]:
+def _relevance() -> ColumnElement[float]:
     # greatest() skips NULLs: a missing description or category does not sink a doctor.
     return func.greatest(
-        func.word_similarity(text, Account.name),
-        func.word_similarity(text, Category.name),
-        func.word_similarity(text, Account.category_label),
-        func.word_similarity(text, Account.description),
+        func.word_similarity(_SEARCH, _accounts.name),
+        func.word_similarity(_SEARCH, _categories.name),
+        func.word_similarity(_SEARCH, _accounts.category_label),
+        func.word_similarity(_SEARCH, _accounts.description),
     )
 
 
-def _filtered(doctor_filter: DoctorFilter) -> Select[Any]:
-    query = select(*PUBLIC_DOCTOR_COLUMNS).select_from(_WITH_CATEGORY)
-    query = query.where(is_public())
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    searching: bool
+    by_category: bool
+    by_city: bool
+
+
+def _shape_and_params(doctor_filter: DoctorFilter) -> tuple[_Shape, dict[str, Any]]:
+    params: dict[str, Any] = {}
     text = search_text(doctor_filter.search)
     if text is not None:
-        query = query.where(
-            _close_to(text, Account.name)
-            | _close_to(text, Account.description)
-            | _close_to(text, Account.category_label)
-            | Account.category_id.in_(select(Category.id).where(_close_to(text, Category.name)))
-        )
+        params["search"] = text
     if doctor_filter.category_ids:
-        query = query.where(Account.category_id.in_(doctor_filter.category_ids))
-    if doctor_filter.city and doctor_filter.city.strip():
-        query = query.where(func.lower(Account.city) == doctor_filter.city.strip().lower())
+        params["category_ids"] = list(doctor_filter.category_ids)
+    city = (doctor_filter.city or "").strip().lower()
+    if city:
+        params["city"] = city
+    shape = _Shape("search" in params, "category_ids" in params, "city" in params)
+    return shape, params
+
+
+@lru_cache(maxsize=16)
+def _filtered(shape: _Shape) -> Select[Any]:
+    query = select(*PUBLIC_DOCTOR_COLUMNS).select_from(_WITH_CATEGORY).where(is_public())
+    if shape.searching:
+        query = query.where(
+            _close_to(_accounts.name)
+            | _close_to(_accounts.description)
+            | _close_to(_accounts.category_label)
+            | _accounts.category_id.in_(select(_categories.id).where(_close_to(_categories.name)))
+        )
+    if shape.by_category:
+        query = query.where(_accounts.category_id == any_(_CATEGORY_IDS))
+    if shape.by_city:
+        query = query.where(func.lower(_accounts.city) == _CITY)
     return query
+
+
+@lru_cache(maxsize=16)
+def _count(shape: _Shape) -> Select[Any]:
+    return select(func.count()).select_from(_filtered(shape).subquery())
+
+
+@lru_cache(maxsize=16)
+def _page(shape: _Shape, by_relevance: bool) -> Select[Any]:
+    by_name = (func.lower(_accounts.name), _accounts.id)
+    if by_relevance:
+        # Among equally close matches, a match on the name comes first.
+        ordered = _filtered(shape).order_by(
+            _relevance().desc(), func.word_similarity(_SEARCH, _accounts.name).desc(), *by_name
+        )
+    else:
+        ordered = _filtered(shape).order_by(*by_name)
+    return ordered.offset(bindparam("offset", type_=Integer)).limit(
+        bindparam("limit", type_=Integer)
+    )
 
 
 async def count_public_doctors(*, session: AsyncSession, doctor_filter: DoctorFilter) -> int:
     """How many doctors match the filter, on every page."""
-    query = _filtered(doctor_filter)
-    return await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    shape, params = _shape_and_params(doctor_filter)
+    return await session.scalar(_count(shape), params) or 0
 
 
 async def list_public_doctors(
@@ -203,22 +265,16 @@ async def list_public_doctors(
     """A page of the directory, as rows; with_total=False skips the count (total_count is -1)."""
     limit = page_size(first)
     offset = decode_cursor(after)
-    text = search_text(doctor_filter.search)
-    query = _filtered(doctor_filter)
+    shape, params = _shape_and_params(doctor_filter)
     total = (
         await count_public_doctors(session=session, doctor_filter=doctor_filter)
         if with_total
         else -1
     )
-    by_name = (func.lower(Account.name), Account.id)
-    if order is DoctorOrder.RELEVANCE and text is not None:
-        # Among equally close matches, a match on the name comes first.
-        ordered = query.order_by(
-            _relevance(text).desc(), func.word_similarity(text, Account.name).desc(), *by_name
-        )
-    else:
-        ordered = query.order_by(*by_name)
-    rows = (await session.execute(ordered.offset(offset).limit(limit + 1))).all()
+    statement = _page(shape, order is DoctorOrder.RELEVANCE and shape.searching)
+    # One row past the page says whether there is a next one.
+    params |= {"offset": offset, "limit": limit + 1}
+    rows = (await session.execute(statement, params)).all()
     doctors = [PublicDoctorRow._make(row) for row in rows]
     return Page(
         items=doctors[:limit],
