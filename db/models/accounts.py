@@ -59,10 +59,12 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         Index("uq_accounts_email_lower", text("lower(email)"), unique=True),
-        # Public listings: active doctors by name, and the admins' pending queue.
+        # Public listings: active doctors in the directory's name order (lower(name),
+        # id), so a page of the unfiltered directory reads the index instead of
+        # sorting every active doctor; and the admins' pending queue.
         Index(
-            "ix_accounts_active_doctors_name",
-            "name",
+            "ix_accounts_active_doctors_lower_name",
+            text("lower(name)"),
             "id",
             postgresql_where="role = 'DOCTOR' AND status = 'ACTIVE'",
         ),
