@@ -136,7 +136,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not pending:
             return results
-        return self._gather(results, pending)
+        return _await_into(results, pending)
 
     def _execute_object_field(
         self,
@@ -310,24 +310,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaited:
             return completed
-        return self._gather_items(completed, awaited)
+        return _await_into(completed, awaited)
 
-    async def _gather_items(self, completed: list[Any], awaited: list[int]) -> list[Any]:
-        if len(awaited) == 1:
-            completed[awaited[0]] = await completed[awaited[0]]
-            return completed
-        values = await gather_with_cancel(*(completed[index] for index in awaited))
-        for index, value in zip(awaited, values, strict=True):
-            completed[index] = value
-        return completed
 
-    async def _gather(self, results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
-        if len(pending) == 1:
-            results[pending[0]] = await results[pending[0]]
-            return results
-        values = await gather_with_cancel(*(results[name] for name in pending))
-        results.update(zip(pending, values, strict=True))
-        return results
+async def _await_into(container: Any, keys: list[Any]) -> Any:
+    """Replace the awaitables at these keys (names of a dict, indexes of a list) by their values."""
+    if len(keys) == 1:
+        container[keys[0]] = await container[keys[0]]
+        return container
+    values = await gather_with_cancel(*(container[key] for key in keys))
+    for key, value in zip(keys, values, strict=True):
+        container[key] = value
+    return container
 
 
 def _complete_plain_objects(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from graphql import (
     GRAPHQL_MAX_INT,
@@ -41,6 +41,7 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 IRREGULAR = object()
+T = TypeVar("T")
 
 
 class PlainField(NamedTuple):
@@ -141,21 +142,24 @@ _LEAN: dict[Callable[..., Any], tuple[Callable[[Any], Any] | None, bool]] = {}
 
 def plain_field(field_def: GraphQLField) -> PlainField | None:
     """The shortcut for this schema field, or None when it is not plain."""
-    known = _PLAIN.get(id(field_def))
-    if known is not None and known[0] is field_def:
-        return known[1]
-    plain = _plain_field(field_def)
-    _PLAIN[id(field_def)] = (field_def, plain)
-    return plain
+    return _decided(_PLAIN, field_def, _plain_field)
 
 
 def object_field(field_def: GraphQLField) -> ObjectField | None:
     """The direct resolution of this object-valued field, or None for the full path."""
-    known = _OBJECT.get(id(field_def))
+    return _decided(_OBJECT, field_def, _object_field)
+
+
+def _decided(
+    cache: dict[int, tuple[GraphQLField, T | None]],
+    field_def: GraphQLField,
+    decide: Callable[[GraphQLField], T | None],
+) -> T | None:
+    known = cache.get(id(field_def))
     if known is not None and known[0] is field_def:
         return known[1]
-    found = _object_field(field_def)
-    _OBJECT[id(field_def)] = (field_def, found)
+    found = decide(field_def)
+    cache[id(field_def)] = (field_def, found)
     return found
 
 

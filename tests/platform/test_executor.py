@@ -242,8 +242,9 @@ async def test_errors_of_the_fast_path_are_the_full_paths_errors() -> None:
     assert "Cannot return null for non-nullable field Item.name" in result.errors[0].message
 
 
-async def test_plain_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    # given: a count of the fields that go through graphql-core's execute_field
+@pytest.fixture
+def full_path_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Parent.field for every field that goes through graphql-core's execute_field."""
     resolved: list[str] = []
     original = Executor.execute_field
 
@@ -252,6 +253,12 @@ async def test_plain_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) 
         return original(self, parent_type, source, details, *rest)
 
     monkeypatch.setattr(Executor, "execute_field", counting)
+    return resolved
+
+
+async def test_plain_fields_skip_the_full_path(full_path_fields: list[str]) -> None:
+    # given: a count of the fields that go through graphql-core's execute_field
+    resolved = full_path_fields
 
     # when
     result = await FAST.execute("{ items { id name note colour shout times(n: 2) } }")
@@ -262,16 +269,9 @@ async def test_plain_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) 
     assert resolved.count("Item.shout") == 5
 
 
-async def test_object_fields_skip_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_object_fields_skip_the_full_path(full_path_fields: list[str]) -> None:
     # given: a count of the fields that go through graphql-core's execute_field
-    resolved: list[str] = []
-    original = Executor.execute_field
-
-    def counting(self: Executor, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
-        resolved.append(f"{parent_type.name}.{details[0].node.name.value}")
-        return original(self, parent_type, source, details, *rest)
-
-    monkeypatch.setattr(Executor, "execute_field", counting)
+    resolved = full_path_fields
 
     # when: edges, nodes and items are attributes or lean sync resolvers
     result = await LEAN.execute(
