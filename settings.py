@@ -58,7 +58,7 @@ class Settings:
     db_pool_mode: PoolMode = PoolMode.DIRECT
     # At least the requests a worker serves at once: an overflow connection is closed
     # when returned and reopened at the next burst (TLS attempt, login, statements
-    # prepared again), which cost a third of the profile page's throughput at 5.
+    # prepared again), which cost the profile page about 30% of its throughput at 5.
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 10.0

@@ -50,19 +50,22 @@ class DiscoveryQuery:
 
     @strawberry.field(description="One active doctor by public id (MMD-<n>), or null.")
     async def doctor(self, info: Info, public_id: str) -> Doctor | None:
-        if not Lookahead(info).selects("schedules"):
-            async with info.context.db.use() as session:
-                model = await doctors.get_public_doctor(session=session, public_id=public_id)
-            return None if model is None else (await public_doctors(info, [model]))[0]
-        # The page shows the schedules: read them with the doctor, in one statement.
+        with_schedules = Lookahead(info).selects("schedules")
         async with info.context.db.use() as session:
-            found = await doctors.get_public_doctor_with_schedules(
-                session=session, public_id=public_id
-            )
-        if found is None:
+            if with_schedules:
+                # The page shows the schedules: read them with the doctor, in one statement.
+                found = await doctors.get_public_doctor_with_schedules(
+                    session=session, public_id=public_id
+                )
+                model = None if found is None else found.doctor
+            else:
+                found = None
+                model = await doctors.get_public_doctor(session=session, public_id=public_id)
+        if model is None:
             return None
-        info.context.loaders.schedules_by_doctor_id.prime(found.doctor.id, found.schedules)
-        [doctor] = await public_doctors(info, [found.doctor])
+        if found is not None:
+            info.context.loaders.schedules_by_doctor_id.prime(model.id, found.schedules)
+        [doctor] = await public_doctors(info, [model], with_schedules=False)
         return doctor
 
     @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")
@@ -84,7 +87,8 @@ class DiscoveryQuery:
                 after=after,
                 with_total=False,
             )
-        nodes = await public_doctors(info, page.items, "edges", "node")
+        with_schedules = Lookahead(info).selects("edges", "node", "schedules")
+        nodes = await public_doctors(info, page.items, with_schedules=with_schedules)
         return DoctorConnection(
             page_info=PageInfo.from_page(page),
             edges=[
