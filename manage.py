@@ -85,7 +85,7 @@ async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
 def seed(url: str, *, only_if_empty: bool, size: str = "demo") -> bool:
     """Demo data (a first look) or the bench dataset (performance work); False when skipped."""
     from db import seed as demo
-    from resolvers.passwords import hash_password
+    from resolvers.accounts.passwords import hash_password
     from settings import Settings
 
     settings = Settings.from_env()
@@ -162,7 +162,7 @@ def create_admin(url: str, *, email: str, password: str, name: str) -> int:
 
     from db.enums import AccountRole, DoctorStatus
     from db.models import Account
-    from resolvers.passwords import hash_password
+    from resolvers.accounts.passwords import hash_password
     from settings import Settings
 
     if len(password) < 10:
@@ -200,9 +200,9 @@ def worker(*, once: bool) -> int:
     import logging
 
     from db.session import Database
-    from resolvers.clock import SystemClock
-    from resolvers.delivery import run_worker
-    from resolvers.senders import WebhookSender, sender_from_settings
+    from resolvers.messaging.delivery import run_worker
+    from resolvers.messaging.senders import WebhookSender, sender_from_settings
+    from resolvers.platform.clock import SystemClock
     from settings import Settings
 
     url = database_url()

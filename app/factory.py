@@ -18,10 +18,10 @@ from app.graphiql.assets import load_bundle, serve_asset
 from app.logs import configure_logging
 from app.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 from db.session import Database
-from resolvers.clock import Clock, SystemClock
+from resolvers.platform.clock import Clock, SystemClock
 from schema import build_schema
-from schema.guards import Limits
-from schema.view import GraphQLView
+from schema.platform.guards import Limits
+from schema.platform.view import GraphQLView
 from settings import Settings, get_settings
 
 logger = logging.getLogger("medimyth")

@@ -8,7 +8,7 @@ import logging.config
 from datetime import UTC, datetime
 from typing import Any
 
-from schema.request_facts import current_request_id
+from schema.platform.request_facts import current_request_id
 from settings import Settings
 
 # Attributes every LogRecord has; anything else on a record came in through `extra`

@@ -11,8 +11,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.stats import counting_statements
-from schema.request_facts import RequestFacts, bound_request
-from schema.view import refusal
+from schema.platform.request_facts import RequestFacts, bound_request
+from schema.platform.view import refusal
 from settings import Settings
 
 logger = logging.getLogger("medimyth.request")

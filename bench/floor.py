@@ -35,7 +35,8 @@ from sqlalchemy.engine import make_url
 from starlette.types import Receive, Scope, Send
 
 from bench.client import WORKER_HEADER, worker_id
-from resolvers.calendar import (
+from resolvers.accounts.tokens import read_token
+from resolvers.platform.calendar import (
     BookingRules,
     Occurrence,
     SessionStatus,
@@ -44,8 +45,7 @@ from resolvers.calendar import (
     occurrence,
     today_in,
 )
-from resolvers.pagination import encode_cursor
-from resolvers.tokens import read_token
+from resolvers.platform.pagination import encode_cursor
 from settings import get_settings
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")

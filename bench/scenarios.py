@@ -12,7 +12,7 @@ import orjson
 from bench.client import Request
 from bench.floor import asyncpg_dsn
 from db.enums import AccountRole
-from resolvers.tokens import issue_token
+from resolvers.accounts.tokens import issue_token
 from settings import Settings
 from tests.operations import operation
 

@@ -12,12 +12,12 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.accounts import AccountMutation, AccountQuery
-from schema.admin import AdminMutation, AdminQuery
-from schema.appointments import AppointmentMutation, AppointmentQuery
-from schema.booking import BookingMutation, BookingQuery
-from schema.discovery import DiscoveryQuery
-from schema.errors import (
+from schema.accounts.admin import AdminMutation, AdminQuery
+from schema.accounts.fields import AccountMutation, AccountQuery
+from schema.booking.appointments import AppointmentMutation, AppointmentQuery
+from schema.booking.fields import BookingMutation, BookingQuery
+from schema.catalogue.fields import DiscoveryQuery
+from schema.platform.errors import (
     AlreadyExists,
     ErrorCodes,
     NotAllowed,
@@ -27,16 +27,16 @@ from schema.errors import (
     ValidationFailed,
     log_unexpected,
 )
-from schema.execution import Executor, lean_resolvers
-from schema.extension_runner import PreparedExtensionsRunner
-from schema.guards import (
+from schema.platform.execution import Executor, lean_resolvers
+from schema.platform.extension_runner import PreparedExtensionsRunner
+from schema.platform.guards import (
     CodedParserCache,
     Limits,
     RecordOperation,
     guard_extensions,
 )
-from schema.scheduling import SchedulingMutation
-from schema.vacations import VacationMutation, VacationQuery
+from schema.scheduling.fields import SchedulingMutation
+from schema.scheduling.vacations import VacationMutation, VacationQuery
 
 # Each feature contributes its root fields as a class; the roots merge them.
 QUERIES: tuple[type, ...] = (

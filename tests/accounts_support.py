@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel
 from db.models import Account, Notification
-from resolvers.clock import FixedClock
-from resolvers.tokens import issue_token
+from resolvers.accounts.tokens import issue_token
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.operations import operation

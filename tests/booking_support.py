@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import OtpPurpose
 from db.models import OtpChallenge, Schedule
-from resolvers.clock import FixedClock
-from resolvers.otp import CODE_TTL, hash_code
+from resolvers.platform.clock import FixedClock
+from resolvers.platform.otp import CODE_TTL, hash_code
 from settings import Settings
 from tests.operations import example_variables
 

@@ -22,7 +22,7 @@ from app import create_app
 from db.models import Base
 from db.session import Database
 from db.stats import StatementLog, counting_statements
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import PoolMode, Settings
 from tests import database as testdb
 

@@ -20,8 +20,8 @@ from db.models import (
     Vacation,
     VacationSchedule,
 )
-from resolvers.manage_tokens import hash_token
-from resolvers.passwords import hash_password
+from resolvers.accounts.passwords import hash_password
+from resolvers.booking.manage_tokens import hash_token
 
 _sequence = itertools.count(1)
 # Hashing with Argon2 is slow on purpose; tests share one hash per password.

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
 from db.models import Account, Notification
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.accounts_support import token_for
 from tests.factories import make_doctor

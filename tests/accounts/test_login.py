@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
 from db.models import LoginAttempt
-from resolvers.clock import FixedClock
-from resolvers.tokens import read_token
+from resolvers.accounts.tokens import read_token
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests import factories
 from tests.conftest import GraphQLClient

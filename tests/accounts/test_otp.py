@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, NotificationStatus
 from db.models import Notification, OtpChallenge
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from tests.accounts_support import sent_code
 from tests.conftest import GraphQLClient
 from tests.operations import example_variables, operation

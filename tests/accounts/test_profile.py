@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Account, Category
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests import factories
 from tests.accounts_support import token_for

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
 from db.models import Account, Category
-from resolvers.clock import FixedClock
-from resolvers.passwords import verify_password
+from resolvers.accounts.passwords import verify_password
+from resolvers.platform.clock import FixedClock
 from tests import factories
 from tests.accounts_support import request_code
 from tests.conftest import GraphQLClient

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Appointment, OtpChallenge
-from resolvers.clock import FixedClock
-from resolvers.manage_tokens import hash_token
+from resolvers.booking.manage_tokens import hash_token
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.accounts_support import request_code
 from tests.booking_support import booking, give_code

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.booking_support import booking, give_code
 from tests.conftest import GraphQLClient

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Appointment, Schedule, SessionSeats
 from db.session import Database
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.booking_support import booking, give_code
 from tests.conftest import GraphQLClient

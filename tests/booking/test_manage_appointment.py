@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Appointment, SessionSeats
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule
 from tests.operations import operation

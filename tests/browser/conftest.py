@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.seed import seed_demo
-from resolvers.passwords import hash_password
+from resolvers.accounts.passwords import hash_password
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"

@@ -8,7 +8,7 @@ from typing import Any
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 
-from resolvers.errors import ErrorCode
+from resolvers.platform.errors import ErrorCode
 
 # Codes a client can act on. INTERNAL_SERVER_ERROR is what a bug becomes, so it fails the run.
 EXPECTED_CODES = frozenset(code.value for code in ErrorCode) - {ErrorCode.INTERNAL_SERVER_ERROR}

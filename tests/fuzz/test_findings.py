@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
-from resolvers.clock import FixedClock
-from schema.ids import NO_SUCH_ID, int_id
+from resolvers.platform.clock import FixedClock
+from schema.platform.ids import NO_SUCH_ID, int_id
 from settings import Settings
 from tests import factories
 from tests.accounts_support import token_for

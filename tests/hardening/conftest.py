@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from app import create_app
 from db.session import Database
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Environment, Settings
 
 AppClient = Callable[..., Any]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from schema import build_schema
-from schema.guards import Limits, validation_rules
+from schema.platform.guards import Limits, validation_rules
 from settings import Settings
 from tests.accounts_support import token_for
 from tests.conftest import GraphQLClient

@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.logs import JsonFormatter, RequestIdFilter, TextFormatter
 from app.middleware import RequestContextMiddleware
-from schema.request_facts import RequestFacts, bound_request
+from schema.platform.request_facts import RequestFacts, bound_request
 from settings import Environment, PoolMode, Settings
 from tests.hardening.conftest import codes
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from resolvers import categories
+from resolvers.catalogue import categories
 from settings import Settings
 from tests.hardening.conftest import codes, messages, post
 from tests.operations import operation

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import create_app
 from db.session import Database, is_statement_timeout
-from resolvers import categories
-from resolvers.clock import FixedClock
-from schema.errors import TIMEOUT_MESSAGE
+from resolvers.catalogue import categories
+from resolvers.platform.clock import FixedClock
+from schema.platform.errors import TIMEOUT_MESSAGE
 from settings import PoolMode, Settings
 
 SLOW = text("SELECT pg_sleep(2)")

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Account, Schedule
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient, StatementLog
 from tests.factories import (

@@ -9,7 +9,7 @@ import pytest
 import strawberry
 from graphql import GraphQLObjectType
 
-from schema.execution import Executor, lean_resolvers
+from schema.platform.execution import Executor, lean_resolvers
 
 # A small schema with every case the fast paths decide on: plain scalars and enums,
 # nullable and not, lists of them, a resolver field, a field with arguments, lists of

@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
-from schema.extension_runner import PreparedExtensionsRunner
+from schema.platform.extension_runner import PreparedExtensionsRunner
 
 EVENTS: list[str] = []
 

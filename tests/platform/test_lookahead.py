@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CategoryRecord
 from db.session import Database
 from resolvers.loaders import Loaders
-from schema.lookahead import Lookahead
+from schema.platform.lookahead import Lookahead
 from tests.factories import make_category
 
 SEEN: list[tuple[bool, bool]] = []

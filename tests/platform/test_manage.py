@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from resolvers.passwords import verify_password
+from resolvers.accounts.passwords import verify_password
 from tests import database as testdb
 from tests.database import fetch, manage
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import LAST_WEEK, DoctorStatus
 from db.models import Schedule
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import make_doctor, make_schedule

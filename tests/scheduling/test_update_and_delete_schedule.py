@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus
 from db.models import Appointment, Schedule, SessionSeats
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule

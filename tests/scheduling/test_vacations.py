@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Appointment, Vacation
 from db.session import Database
-from resolvers.clock import FixedClock
-from resolvers.vacations import VacationOverlap, VacationRequest, create_vacation
+from resolvers.platform.clock import FixedClock
+from resolvers.scheduling.vacations import VacationOverlap, VacationRequest, create_vacation
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule, make_vacation

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from db import seed_bench
-from resolvers.calendar import WeeklyPattern
+from resolvers.platform.calendar import WeeklyPattern
 from tests import database as testdb
 from tests.database import fetch, manage
 

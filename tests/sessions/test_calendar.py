@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from db.enums import LAST_WEEK
-from resolvers.calendar import (
+from resolvers.platform.calendar import (
     BookingRules,
     SessionStatus,
     Slot,
@@ -22,7 +22,7 @@ from resolvers.calendar import (
     week_labels,
     window_is_possible,
 )
-from resolvers.errors import BadUserInput
+from resolvers.platform.errors import BadUserInput
 
 SATURDAY = 5
 SUNDAY = 6

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.clock import FixedClock
+from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule, make_vacation

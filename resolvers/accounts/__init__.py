@@ -1,0 +1,1 @@
+"""Accounts: doctors' sign-up and profiles, sign-in, passwords, access tokens, admin review."""

@@ -1,0 +1,250 @@
+"""Signing in, changing and resetting passwords, and the login limits kept in PostgreSQL.
+
+Login limits (failures only; a limited try is refused before the password is checked
+and is not recorded, so waiting always helps):
+
+* 5 failures per email in 15 minutes, counted since that email's last success;
+* 20 failures per client address in 15 minutes, whatever the emails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import OtpPurpose
+from db.models import Account, LoginAttempt
+from resolvers.accounts.passwords import hash_password, needs_rehash, verify_password
+from resolvers.accounts.profiles import MAX_EMAIL_LENGTH, FormChecker, clean_email
+from resolvers.accounts.tokens import AccessToken, issue_token
+from resolvers.platform.errors import NotFound, OtpInvalid, Problems, RateLimited, ValidationFailed
+from resolvers.platform.otp import verify_otp
+from settings import Settings
+
+LOGIN_WINDOW = timedelta(minutes=15)
+EMAIL_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    account: Account
+    token: AccessToken
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidCredentials:
+    message: str = "The email or password is wrong."
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged:
+    message: str = "Your password was changed; sign in with the new one."
+
+
+def authenticated(account: Account, *, now: datetime, settings: Settings) -> Authenticated:
+    token = issue_token(
+        secret=settings.secret_key,
+        account_id=account.id,
+        role=account.role,
+        version=account.token_version,
+        now=now,
+        ttl=timedelta(minutes=settings.access_token_ttl_minutes),
+    )
+    return Authenticated(account=account, token=token)
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    client_address: str,
+    now: datetime,
+    settings: Settings,
+) -> Authenticated | InvalidCredentials | RateLimited:
+    """Check the password of the account with this email, within the limits. Commits."""
+    address = email_key(email)
+    await _lock_email(session, address)
+    limited = await login_limit(
+        session=session, email=address, client_address=client_address, now=now
+    )
+    if limited is not None:
+        await session.rollback()
+        return limited
+    account = await session.scalar(select(Account).where(func.lower(Account.email) == address))
+    # A missing account costs a hash check too, so timing does not tell which emails exist.
+    stored = account.password_hash if account is not None else _dummy_hash()
+    valid = await asyncio.to_thread(verify_password, stored, password) and account is not None
+    session.add(
+        LoginAttempt(email=address, client_ip=client_address, succeeded=valid, created_at=now)
+    )
+    if account is None or not valid:
+        await session.commit()
+        return InvalidCredentials()
+    if needs_rehash(account.password_hash):
+        account.password_hash = await asyncio.to_thread(hash_password, password)
+    await session.commit()
+    return authenticated(account, now=now, settings=settings)
+
+
+async def change_password(
+    *,
+    session: AsyncSession,
+    account_id: int,
+    current_password: str,
+    new_password: str,
+    client_address: str,
+    now: datetime,
+    settings: Settings,
+) -> Authenticated | InvalidCredentials | ValidationFailed:
+    """Replace the password after checking the current one; older tokens stop working. Commits."""
+    form = FormChecker(Problems(), settings.default_country_code)
+    if form.password("newPassword", new_password) and new_password == current_password:
+        form.problems.add("newPassword", "Choose a password different from the current one.")
+    if (invalid := form.problems.result()) is not None:
+        return invalid
+    account = await session.scalar(
+        select(Account)
+        .where(Account.id == account_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert account is not None  # the caller passes the signed-in account
+    address = email_key(account.email)
+    limited = await login_limit(
+        session=session, email=address, client_address=client_address, now=now
+    )
+    if limited is not None:
+        await session.rollback()
+        return InvalidCredentials(
+            f"Too many wrong passwords; try again in {limited.retry_after} seconds."
+        )
+    if not await asyncio.to_thread(verify_password, account.password_hash, current_password):
+        # A stolen token must not become an unlimited password oracle: misses count as logins.
+        session.add(
+            LoginAttempt(email=address, client_ip=client_address, succeeded=False, created_at=now)
+        )
+        await session.commit()
+        return InvalidCredentials("The current password is wrong.")
+    await _set_password(account, new_password, now=now)
+    await session.commit()
+    return authenticated(account, now=now, settings=settings)
+
+
+async def reset_password(
+    *,
+    session: AsyncSession,
+    email: str,
+    phone: str,
+    new_password: str,
+    otp_code: str,
+    now: datetime,
+    settings: Settings,
+) -> PasswordChanged | OtpInvalid | NotFound | ValidationFailed:
+    """Set a new password for the account with this email and phone, behind an OTP. Commits."""
+    form = FormChecker(Problems(), settings.default_country_code)
+    clean = form.email("email", email)
+    e164 = form.phone("phone", phone)
+    password = form.password("newPassword", new_password)
+    code = form.otp_code("otpCode", otp_code)
+    if (invalid := form.problems.result()) is not None:
+        return invalid
+    if not await verify_otp(
+        session=session,
+        phone=e164,
+        purpose=OtpPurpose.RESET_PASSWORD,
+        code=code,
+        now=now,
+        secret=settings.secret_key,
+    ):
+        await session.commit()
+        return OtpInvalid()
+    account = await session.scalar(
+        select(Account)
+        .where(func.lower(Account.email) == clean, Account.phone == e164)
+        .with_for_update()
+    )
+    if account is None:
+        # Keep the code usable: the person may have mistyped the email.
+        await session.rollback()
+        return NotFound("No account has this email and phone number.")
+    await _set_password(account, password, now=now)
+    await session.commit()
+    return PasswordChanged()
+
+
+async def login_limit(
+    *, session: AsyncSession, email: str, client_address: str, now: datetime
+) -> RateLimited | None:
+    """RateLimited when this email or this client address failed too often lately."""
+    since = now - LOGIN_WINDOW
+    last_success = await session.scalar(
+        select(func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.email == email, LoginAttempt.succeeded, LoginAttempt.created_at > since
+        )
+    )
+    by_email = await _recent_failures(
+        session,
+        LoginAttempt.email == email,
+        since=max(since, last_success) if last_success else since,
+        limit=EMAIL_FAILURE_LIMIT,
+    )
+    by_address = await _recent_failures(
+        session, LoginAttempt.client_ip == client_address, since=since, limit=ADDRESS_FAILURE_LIMIT
+    )
+    waits = [
+        failures[limit - 1] + LOGIN_WINDOW - now
+        for failures, limit in (
+            (by_email, EMAIL_FAILURE_LIMIT),
+            (by_address, ADDRESS_FAILURE_LIMIT),
+        )
+        if len(failures) >= limit
+    ]
+    if not waits:
+        return None
+    return RateLimited(
+        retry_after=max(1, math.ceil(max(waits).total_seconds())),
+        message="Too many failed sign-ins; wait before trying again.",
+    )
+
+
+def email_key(email: str) -> str:
+    """The email as login attempts record it: normalised and cut to the column's size."""
+    return clean_email(email)[:MAX_EMAIL_LENGTH]
+
+
+async def _recent_failures(
+    session: AsyncSession, who: ColumnElement[bool], *, since: datetime, limit: int
+) -> list[datetime]:
+    """The newest ``limit`` failures after ``since``, newest first."""
+    rows = await session.scalars(
+        select(LoginAttempt.created_at)
+        .where(who, ~LoginAttempt.succeeded, LoginAttempt.created_at > since)
+        .order_by(LoginAttempt.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def _lock_email(session: AsyncSession, email: str) -> None:
+    # Concurrent guesses for one email queue here, so none slips past the count.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + email))))
+
+
+async def _set_password(account: Account, password: str, *, now: datetime) -> None:
+    account.password_hash = await asyncio.to_thread(hash_password, password)
+    # Every token issued before carries the old version and stops working.
+    account.token_version += 1
+    account.updated_at = now
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not a real password, only for constant-time failures")

@@ -1,0 +1,1 @@
+"""Booking: session occurrences, booking a place, and appointments after booking."""

@@ -1,0 +1,332 @@
+"""Appointments after booking: the patient's and the doctor's views, cancelling, the lifecycle."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import AppointmentStatus, NotificationChannel
+from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
+from resolvers.booking.manage_tokens import parse_public_id, token_matches
+from resolvers.platform.calendar import local_instant, today_in
+from resolvers.platform.errors import NotAllowed, NotFound
+from resolvers.platform.outbox import enqueue
+from resolvers.platform.text import clean_text
+
+CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
+
+# The lifecycle a doctor drives after booking. Cancelling has its own mutations
+# (it frees the seat and tells the patient); a cancelled or completed visit is final.
+_NEXT_STATUSES = {
+    AppointmentStatus.BOOKED: {
+        AppointmentStatus.ARRIVED,
+        AppointmentStatus.NO_SHOW,
+        AppointmentStatus.COMPLETED,
+    },
+    AppointmentStatus.ARRIVED: {AppointmentStatus.COMPLETED},
+    # A patient marked absent who turns up late.
+    AppointmentStatus.NO_SHOW: {AppointmentStatus.ARRIVED},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentCancelled:
+    appointment: Appointment
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentUpdated:
+    appointment: Appointment
+
+
+def session_start(schedule: ScheduleRecord, doctor: Account, day: date) -> datetime:
+    return local_instant(day, schedule.start_time, ZoneInfo(doctor.time_zone))
+
+
+def can_cancel(status: AppointmentStatus, *, starts_at: datetime, now: datetime) -> bool:
+    """A booking can be cancelled while it is BOOKED and its session has not started."""
+    return status is AppointmentStatus.BOOKED and now < starts_at
+
+
+def describe_session(schedule: ScheduleRecord, doctor: Account, day: date) -> str:
+    starts = session_start(schedule, doctor, day).astimezone(ZoneInfo(doctor.time_zone))
+    place = schedule.clinic_name or schedule.medical_shop
+    return (
+        f"{doctor.name} at {place}, {schedule.address}, on {starts:%a %d %b %Y} at {starts:%H:%M}"
+    )
+
+
+async def release_seats(session: AsyncSession, appointments: Sequence[Appointment]) -> None:
+    """Give back the seats of just-cancelled appointments (one UPDATE per session)."""
+    for (schedule_id, day), count in Counter(
+        (a.schedule_id, a.session_date) for a in appointments
+    ).items():
+        await session.execute(
+            update(SessionSeats)
+            .where(SessionSeats.schedule_id == schedule_id, SessionSeats.session_date == day)
+            .values(booked_count=SessionSeats.booked_count - count)
+        )
+
+
+async def future_booked(
+    session: AsyncSession,
+    *,
+    schedules: Sequence[Schedule],
+    doctor: Account,
+    now: datetime,
+    start: date | None = None,
+    end: date | None = None,
+    lock: bool = True,
+) -> list[Appointment]:
+    """BOOKED appointments of the schedules whose session has not started.
+
+    Locked for update unless ``lock`` is false (a dry run that changes nothing).
+    """
+    if not schedules:
+        return []
+    by_id = {schedule.id: schedule for schedule in schedules}
+    today = today_in(ZoneInfo(doctor.time_zone), now)
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.schedule_id.in_(list(by_id)),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.session_date >= max(start or today, today),
+        )
+        .order_by(Appointment.session_date, Appointment.schedule_id, Appointment.queue_number)
+    )
+    if lock:
+        query = query.with_for_update()
+    if end is not None:
+        query = query.where(Appointment.session_date <= end)
+    found = (await session.scalars(query)).all()
+    return [
+        appointment
+        for appointment in found
+        if session_start(by_id[appointment.schedule_id], doctor, appointment.session_date) > now
+    ]
+
+
+async def cancel_booked(
+    session: AsyncSession,
+    appointments: Sequence[Appointment],
+    *,
+    schedule_by_id: dict[int, Schedule],
+    doctor: Account,
+    status: AppointmentStatus,
+    reason: str | None,
+    now: datetime,
+) -> int:
+    """Cancel locked BOOKED appointments, free their seats, queue an SMS to each. Caller commits."""
+    for appointment in appointments:
+        appointment.status = status
+        appointment.cancelled_at = now
+        appointment.cancellation_reason = reason
+        by_patient = status is AppointmentStatus.CANCELLED_BY_PATIENT
+        opening = "You cancelled" if by_patient else "The doctor cancelled"
+        because = f" Reason: {reason}" if reason else ""
+        where = describe_session(
+            schedule_by_id[appointment.schedule_id], doctor, appointment.session_date
+        )
+        enqueue(
+            session,
+            channel=NotificationChannel.SMS,
+            recipient=appointment.patient_phone,
+            body=(
+                f"{opening} appointment {appointment.public_id} "
+                f"(queue #{appointment.queue_number}) with {where}.{because}"
+            ),
+            now=now,
+        )
+    await session.flush()
+    await release_seats(session, appointments)
+    return len(appointments)
+
+
+async def _locked(
+    session: AsyncSession, *conditions: Any
+) -> tuple[Appointment, Schedule, Account] | None:
+    row = (
+        await session.execute(
+            select(Appointment, Schedule, Account)
+            .join(Schedule, Schedule.id == Appointment.schedule_id)
+            .join(Account, Account.id == Schedule.doctor_id)
+            .where(*conditions)
+            .with_for_update(of=Appointment)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+# The patient's side: a public id and the manage token shown at booking.
+
+
+async def managed_appointment(
+    *, session: AsyncSession, public_id: str, manage_token: str
+) -> Appointment | None:
+    """The appointment when the token is its manage token; None for anything else."""
+    appointment_id = parse_public_id(public_id)
+    if appointment_id is None:
+        return None
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None or not token_matches(manage_token, appointment.manage_token_hash):
+        return None
+    return appointment
+
+
+async def cancel_my_appointment(
+    *,
+    session: AsyncSession,
+    public_id: str,
+    manage_token: str,
+    reason: str | None,
+    now: datetime,
+) -> AppointmentCancelled | NotFound | NotAllowed:
+    appointment_id = parse_public_id(public_id)
+    found = (
+        None if appointment_id is None else await _locked(session, Appointment.id == appointment_id)
+    )
+    if found is None or not token_matches(manage_token, found[0].manage_token_hash):
+        await session.commit()  # releases the row lock; nothing was written
+        return NotFound("No appointment with this id and manage token.")
+    appointment, schedule, doctor = found
+    return await _cancel_one(
+        session,
+        appointment,
+        schedule=schedule,
+        doctor=doctor,
+        status=AppointmentStatus.CANCELLED_BY_PATIENT,
+        reason=reason,
+        now=now,
+    )
+
+
+async def _cancel_one(
+    session: AsyncSession,
+    appointment: Appointment,
+    *,
+    schedule: Schedule,
+    doctor: Account,
+    status: AppointmentStatus,
+    reason: str | None,
+    now: datetime,
+) -> AppointmentCancelled | NotAllowed:
+    """Cancel one locked appointment if its session has not started, and commit either way."""
+    starts_at = session_start(schedule, doctor, appointment.session_date)
+    if not can_cancel(appointment.status, starts_at=starts_at, now=now):
+        await session.commit()  # releases the row lock; nothing was written
+        return NotAllowed(_why_not_cancellable(appointment))
+    await cancel_booked(
+        session,
+        [appointment],
+        schedule_by_id={schedule.id: schedule},
+        doctor=doctor,
+        status=status,
+        reason=clean_text(reason),
+        now=now,
+    )
+    await session.commit()
+    return AppointmentCancelled(appointment)
+
+
+def _why_not_cancellable(appointment: Appointment) -> str:
+    if appointment.status in CANCELLED:
+        return "This appointment is already cancelled."
+    if appointment.status is not AppointmentStatus.BOOKED:
+        return f"This appointment is already {appointment.status.value.lower().replace('_', ' ')}."
+    return "The session has started; it can no longer be cancelled."
+
+
+# The doctor's side: only appointments of the doctor's own schedules exist.
+
+
+async def session_appointments(
+    *, session: AsyncSession, doctor_id: int, schedule_id: int, day: date
+) -> list[Appointment]:
+    """Everyone booked into one of the doctor's sessions, by queue number, cancelled ones too."""
+    found = await session.scalars(
+        select(Appointment)
+        .join(Schedule, Schedule.id == Appointment.schedule_id)
+        .where(
+            Appointment.schedule_id == schedule_id,
+            Appointment.session_date == day,
+            Schedule.doctor_id == doctor_id,
+        )
+        .order_by(Appointment.queue_number)
+    )
+    return list(found.all())
+
+
+async def cancel_appointment(
+    *, session: AsyncSession, doctor: Account, appointment_id: int, reason: str, now: datetime
+) -> AppointmentCancelled | NotFound | NotAllowed:
+    found = await _locked(
+        session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
+    )
+    if found is None:
+        await session.commit()  # ends the transaction; nothing was written
+        return NotFound("No such appointment in your sessions.")
+    appointment, schedule, _ = found
+    return await _cancel_one(
+        session,
+        appointment,
+        schedule=schedule,
+        doctor=doctor,
+        status=AppointmentStatus.CANCELLED_BY_DOCTOR,
+        reason=reason,
+        now=now,
+    )
+
+
+async def set_appointment_status(
+    *,
+    session: AsyncSession,
+    doctor: Account,
+    appointment_id: int,
+    status: AppointmentStatus,
+    now: datetime,
+) -> AppointmentUpdated | NotFound | NotAllowed:
+    """Move an appointment along BOOKED -> ARRIVED -> COMPLETED (or NO_SHOW) at the right time."""
+    found = await _locked(
+        session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
+    )
+    if found is None:
+        await session.commit()  # ends the transaction; nothing was written
+        return NotFound("No such appointment in your sessions.")
+    appointment, schedule, _ = found
+    refusal = None
+    if appointment.status is not status:
+        refusal = _refusal(appointment, status, schedule=schedule, doctor=doctor, now=now)
+        if refusal is None:
+            appointment.status = status
+    # Commits the change, or releases the row lock after a refusal or a repeat.
+    await session.commit()
+    return AppointmentUpdated(appointment) if refusal is None else NotAllowed(refusal)
+
+
+def _refusal(
+    appointment: Appointment,
+    status: AppointmentStatus,
+    *,
+    schedule: Schedule,
+    doctor: Account,
+    now: datetime,
+) -> str | None:
+    if status in CANCELLED:
+        return "Use cancelAppointment to cancel: it frees the seat and tells the patient."
+    if status not in _NEXT_STATUSES.get(appointment.status, set()):
+        return f"An appointment that is {appointment.status.value} cannot become {status.value}."
+    today = today_in(ZoneInfo(doctor.time_zone), now)
+    if status is AppointmentStatus.ARRIVED and today < appointment.session_date:
+        return "A patient can only arrive on the day of the session."
+    started = now >= session_start(schedule, doctor, appointment.session_date)
+    if status in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and not started:
+        return f"{status.value} is only possible once the session has started."
+    return None

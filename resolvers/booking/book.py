@@ -1,0 +1,359 @@
+"""Booking a place in a session: every rule with its own answer, capacity held by one upsert.
+
+Order of checks: the request's fields; an idempotent replay; the schedule and
+its doctor; the date; vacation; the booking window; seats (a cheap pre-check);
+then, in a savepoint, the OTP, the duplicate check and the seat itself. The
+answers before the OTP reveal only what the public session list shows anyway;
+whether a phone already booked is told only to whoever proved that phone.
+A refusal after the OTP rolls the savepoint back, so the code stays usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+
+from db.enums import AccountRole, AppointmentStatus, DoctorStatus, NotificationChannel, OtpPurpose
+from db.models import Account, Appointment, Schedule, SessionSeats
+from resolvers.booking.appointments import describe_session
+from resolvers.booking.manage_tokens import derive_token, hash_token, new_salt
+from resolvers.booking.results import (
+    Booked,
+    BookingClosed,
+    BookingNotOpen,
+    BookingResult,
+    DoctorOnVacation,
+    DuplicateBooking,
+    NotAScheduledDate,
+    SessionFull,
+)
+from resolvers.booking.sessions import current_occurrence, next_session_after
+from resolvers.platform.calendar import Occurrence, SessionStatus, pattern_of, zone_of
+from resolvers.platform.errors import FieldError, NotFound, OtpInvalid, Problems, ValidationFailed
+from resolvers.platform.otp import verify_otp
+from resolvers.platform.outbox import enqueue
+from resolvers.platform.phones import normalize_phone
+from resolvers.platform.text import single_line
+
+MAX_NAME = 200
+MAX_KEY = 128
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    schedule_id: int
+    day: date
+    patient_name: str
+    patient_age: int
+    patient_phone: str
+    otp_code: str
+    idempotency_key: str | None = None
+
+
+def _checked(
+    request: BookingRequest, *, default_country_code: str
+) -> BookingRequest | ValidationFailed:
+    problems = Problems()
+    name = single_line(request.patient_name)
+    if not name:
+        problems.add("patientName", "The patient's name is required.")
+    elif len(name) > MAX_NAME:
+        problems.add("patientName", f"At most {MAX_NAME} characters.")
+    if not 0 <= request.patient_age <= 130:
+        problems.add("patientAge", "Age must be between 0 and 130.")
+    phone = normalize_phone(request.patient_phone, default_country_code=default_country_code)
+    if phone is None:
+        problems.add("patientPhone", "This is not a valid phone number.")
+    key = request.idempotency_key.strip() if request.idempotency_key is not None else None
+    if key is not None and not 0 < len(key) <= MAX_KEY:
+        problems.add("idempotencyKey", f"Between 1 and {MAX_KEY} characters.")
+    failed = problems.result()
+    if failed is not None:
+        return failed
+    return BookingRequest(
+        schedule_id=request.schedule_id,
+        day=request.day,
+        patient_name=name,
+        patient_age=request.patient_age,
+        patient_phone=phone or "",
+        otp_code=request.otp_code.strip(),
+        idempotency_key=key,
+    )
+
+
+def _fingerprint(request: BookingRequest, *, secret: str) -> str:
+    """What a retry must repeat to get the first answer again (keyed: it includes the code)."""
+    payload = json.dumps(
+        [
+            request.schedule_id,
+            request.day.isoformat(),
+            request.patient_name.lower(),
+            request.patient_age,
+            request.patient_phone,
+            request.otp_code,
+        ]
+    )
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+async def _replay(
+    session: AsyncSession, *, key: str, fingerprint: str, secret: str
+) -> Booked | ValidationFailed | None:
+    """The first answer for an idempotency key, as the appointment stands now."""
+    appointment = await session.scalar(
+        select(Appointment).where(Appointment.idempotency_key == key)
+    )
+    if appointment is None:
+        return None
+    if appointment.idempotency_fingerprint != fingerprint:
+        message = "This idempotency key was already used for a different booking."
+        return ValidationFailed((FieldError("idempotencyKey", message),))
+    salt = appointment.manage_token_salt
+    token = (
+        None
+        if salt is None
+        else derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
+    )
+    if token is None or hash_token(token) != appointment.manage_token_hash:
+        # The secret changed since (or the row predates salts): issue a fresh token.
+        salt = new_salt()
+        token = derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
+        appointment.manage_token_salt = salt
+        appointment.manage_token_hash = hash_token(token)
+        await session.commit()
+    return Booked(appointment=appointment, manage_token=token, replayed=True)
+
+
+async def _bookable_schedule(
+    session: AsyncSession, schedule_id: int
+) -> tuple[Schedule, Account] | None:
+    row = (
+        await session.execute(
+            select(Schedule, Account)
+            .join(Account, Account.id == Schedule.doctor_id)
+            .where(
+                Schedule.id == schedule_id,
+                Schedule.is_active,
+                Account.role == AccountRole.DOCTOR,
+                Account.status == DoctorStatus.ACTIVE,
+            )
+            # Shared with other bookings, exclusive with schedule edits and vacations: a
+            # change to the schedule waits for bookings in flight, and a booking that
+            # comes during a change waits, then reads the changed schedule.
+            .with_for_update(read=True, of=Schedule)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def _duplicate(session: AsyncSession, request: BookingRequest) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(
+            Appointment.schedule_id == request.schedule_id,
+            Appointment.session_date == request.day,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.patient_phone == request.patient_phone,
+            func.lower(func.btrim(Appointment.patient_name)) == request.patient_name.lower(),
+        )
+    )
+
+
+async def _take_seat(session: AsyncSession, schedule: Schedule, day: date) -> int | None:
+    """Take a seat and the next queue number in one atomic statement; None when full.
+
+    Concurrent bookings of one session queue on this row's lock (a transaction
+    pooler changes nothing: it is one statement inside the transaction).
+    """
+    statement = (
+        insert(SessionSeats)
+        .values(schedule_id=schedule.id, session_date=day, booked_count=1, last_queue_number=1)
+        .on_conflict_do_update(
+            index_elements=[SessionSeats.schedule_id, SessionSeats.session_date],
+            set_={
+                "booked_count": SessionSeats.booked_count + 1,
+                "last_queue_number": SessionSeats.last_queue_number + 1,
+            },
+            where=(
+                None
+                if schedule.patient_limit is None
+                else SessionSeats.booked_count < schedule.patient_limit
+            ),
+        )
+        .returning(SessionSeats.last_queue_number)
+    )
+    return await session.scalar(statement)
+
+
+async def book_appointment(
+    *,
+    session: AsyncSession,
+    request: BookingRequest,
+    now: datetime,
+    secret: str,
+    default_country_code: str,
+) -> BookingResult:
+    checked = _checked(request, default_country_code=default_country_code)
+    if isinstance(checked, ValidationFailed):
+        return checked
+    result = await _attempt(session, checked, now=now, secret=secret)
+    # Ends the transaction on every path, releasing the schedule's share lock early.
+    await session.commit()
+    return result
+
+
+async def _attempt(
+    session: AsyncSession, checked: BookingRequest, *, now: datetime, secret: str
+) -> BookingResult:
+    fingerprint = _fingerprint(checked, secret=secret)
+    key = checked.idempotency_key
+    if key is not None:
+        replayed = await _replay(session, key=key, fingerprint=fingerprint, secret=secret)
+        if replayed is not None:
+            return replayed
+    found = await _bookable_schedule(session, checked.schedule_id)
+    if found is None:
+        return NotFound("No such schedule open for booking.")
+    schedule, doctor = found
+    zone = zone_of(doctor)
+    if not pattern_of(schedule).falls_on(checked.day):
+        upcoming = await next_session_after(
+            session, schedule=schedule, zone=zone, day=checked.day, now=now
+        )
+        return NotAScheduledDate(next_session=upcoming)
+    current = await current_occurrence(
+        session, schedule=schedule, zone=zone, day=checked.day, now=now
+    )
+    refusal = _refusal(current)
+    if refusal is not None:
+        return refusal
+    savepoint = await session.begin_nested()
+    if not await verify_otp(
+        session=session,
+        phone=checked.patient_phone,
+        purpose=OtpPurpose.BOOK_APPOINTMENT,
+        code=checked.otp_code,
+        now=now,
+        secret=secret,
+    ):
+        await savepoint.commit()
+        await session.commit()  # the wrong attempt must count
+        # A concurrent retry with the same key may have used the code first.
+        if key is not None:
+            replayed = await _replay(session, key=key, fingerprint=fingerprint, secret=secret)
+            if replayed is not None:
+                return replayed
+        return OtpInvalid()
+    return await _book(
+        session,
+        savepoint,
+        checked,
+        schedule=schedule,
+        doctor=doctor,
+        fingerprint=fingerprint,
+        now=now,
+        secret=secret,
+    )
+
+
+def _refusal(current: Occurrence) -> BookingResult | None:
+    times = current.times
+    if current.status is SessionStatus.ON_VACATION:
+        assert current.vacation_until is not None
+        return DoctorOnVacation(until=current.vacation_until)
+    if current.status is SessionStatus.CLOSED:
+        return BookingClosed(closed_at=times.local(times.closes_at))
+    if current.status is SessionStatus.NOT_YET_OPEN:
+        return BookingNotOpen(opens_at=times.local(times.opens_at))
+    if current.status is SessionStatus.FULL:
+        return SessionFull(session=current)
+    return None
+
+
+async def _book(
+    session: AsyncSession,
+    savepoint: AsyncSessionTransaction,
+    request: BookingRequest,
+    *,
+    schedule: Schedule,
+    doctor: Account,
+    fingerprint: str,
+    now: datetime,
+    secret: str,
+) -> BookingResult:
+    """The part after a good OTP, inside the savepoint: duplicate, seat, appointment, SMS."""
+    existing = await _duplicate(session, request)
+    if existing is not None:
+        await savepoint.rollback()
+        await session.commit()
+        return DuplicateBooking(existing=existing)
+    queue_number = await _take_seat(session, schedule, request.day)
+    if queue_number is None:
+        await savepoint.rollback()
+        zone = zone_of(doctor)
+        full = await current_occurrence(
+            session, schedule=schedule, zone=zone, day=request.day, now=now
+        )
+        await session.commit()
+        return SessionFull(session=full)
+    salt = new_salt()
+    appointment = Appointment(
+        schedule_id=schedule.id,
+        session_date=request.day,
+        queue_number=queue_number,
+        patient_name=request.patient_name,
+        patient_age=request.patient_age,
+        patient_phone=request.patient_phone,
+        status=AppointmentStatus.BOOKED,
+        manage_token_hash="",
+        manage_token_salt=salt,
+        idempotency_key=request.idempotency_key,
+        idempotency_fingerprint=fingerprint if request.idempotency_key else None,
+        created_at=now,
+    )
+    session.add(appointment)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # A concurrent request of the same patient (or with the same key) got there first.
+        await savepoint.rollback()
+        return await _lost_race(session, request, fingerprint=fingerprint, secret=secret)
+    token = derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
+    appointment.manage_token_hash = hash_token(token)
+    enqueue(
+        session,
+        channel=NotificationChannel.SMS,
+        recipient=request.patient_phone,
+        body=(
+            f"Booked: {appointment.public_id}, queue #{queue_number}, with "
+            f"{describe_session(schedule, doctor, request.day)}."
+        ),
+        now=now,
+    )
+    await savepoint.commit()
+    await session.commit()
+    return Booked(appointment=appointment, manage_token=token)
+
+
+async def _lost_race(
+    session: AsyncSession, request: BookingRequest, *, fingerprint: str, secret: str
+) -> BookingResult:
+    if request.idempotency_key is not None:
+        replayed = await _replay(
+            session, key=request.idempotency_key, fingerprint=fingerprint, secret=secret
+        )
+        if replayed is not None:
+            await session.commit()
+            return replayed
+    existing = await _duplicate(session, request)
+    await session.commit()
+    if existing is None:
+        raise RuntimeError("booking refused by a constraint other than the known races")
+    return DuplicateBooking(existing=existing)

@@ -1,0 +1,1 @@
+"""The catalogue: specialties and the public doctor directory, with their loaders."""

@@ -1,0 +1,1 @@
+"""Messaging: the outbox worker and the senders that deliver its messages."""

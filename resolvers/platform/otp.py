@@ -1,0 +1,145 @@
+"""One-time passwords: 6 digits, hashed, 10 minutes, 5 tries, single use, per phone and purpose.
+
+Limits live in PostgreSQL so they hold across workers and servers: sends to one
+phone are serialised by a transaction-level advisory lock, then counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import NotificationChannel, OtpPurpose
+from db.models import OtpChallenge
+from resolvers.platform.errors import RateLimited
+from resolvers.platform.outbox import enqueue
+
+CODE_TTL = timedelta(minutes=10)
+MAX_WRONG_ATTEMPTS = 5
+RESEND_INTERVAL = timedelta(seconds=60)
+HOURLY_LIMIT = 5
+WINDOW = timedelta(hours=1)
+
+_PURPOSE_TEXT = {
+    OtpPurpose.REGISTER_DOCTOR: "to register as a doctor",
+    OtpPurpose.RESET_PASSWORD: "to reset your password",
+    OtpPurpose.BOOK_APPOINTMENT: "to confirm your booking",
+    OtpPurpose.MANAGE_APPOINTMENTS: "to manage your appointments",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OtpSent:
+    phone: str
+    expires_at: datetime
+    resend_available_at: datetime
+
+
+def hash_code(*, secret: str, phone: str, purpose: OtpPurpose, code: str) -> str:
+    # Keyed with the server secret: a leaked table alone cannot be brute-forced
+    # through the million possible codes.
+    message = f"{phone}:{purpose.value}:{code}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def request_otp(
+    *,
+    session: AsyncSession,
+    phone: str,
+    purpose: OtpPurpose,
+    now: datetime,
+    secret: str,
+) -> OtpSent | RateLimited:
+    """Create a challenge and queue its SMS, unless the phone hit a send limit. Caller commits."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("otp:" + phone))))
+    recent = (
+        (
+            await session.execute(
+                select(OtpChallenge.created_at)
+                .where(OtpChallenge.phone == phone, OtpChallenge.created_at > now - WINDOW)
+                .order_by(OtpChallenge.created_at.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if recent and recent[0] + RESEND_INTERVAL > now:
+        wait = recent[0] + RESEND_INTERVAL - now
+        return RateLimited(
+            retry_after=_seconds(wait), message="A code was sent less than a minute ago."
+        )
+    if len(recent) >= HOURLY_LIMIT:
+        wait = recent[HOURLY_LIMIT - 1] + WINDOW - now
+        return RateLimited(
+            retry_after=_seconds(wait), message="Too many codes for this phone in the last hour."
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(
+        OtpChallenge(
+            phone=phone,
+            purpose=purpose,
+            code_hash=hash_code(secret=secret, phone=phone, purpose=purpose, code=code),
+            expires_at=now + CODE_TTL,
+            created_at=now,
+        )
+    )
+    enqueue(
+        session,
+        channel=NotificationChannel.SMS,
+        recipient=phone,
+        body=f"{code} is your MediMyth code {_PURPOSE_TEXT[purpose]}. It expires in 10 minutes.",
+        now=now,
+    )
+    return OtpSent(
+        phone=phone, expires_at=now + CODE_TTL, resend_available_at=now + RESEND_INTERVAL
+    )
+
+
+async def verify_otp(
+    *,
+    session: AsyncSession,
+    phone: str,
+    purpose: OtpPurpose,
+    code: str,
+    now: datetime,
+    secret: str,
+) -> bool:
+    """Check the newest live code of (phone, purpose); consume it when right, count a miss when not.
+
+    The caller must commit after a miss too (the attempt must count), and may
+    roll back after a hit when the rest of its work fails: the code then stays
+    usable for a retry until it expires.
+    """
+    challenge = await session.scalar(
+        select(OtpChallenge)
+        .where(
+            OtpChallenge.phone == phone,
+            OtpChallenge.purpose == purpose,
+            OtpChallenge.consumed_at.is_(None),
+            OtpChallenge.expires_at > now,
+        )
+        .order_by(OtpChallenge.created_at.desc(), OtpChallenge.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if challenge is None or challenge.attempts >= MAX_WRONG_ATTEMPTS:
+        return False
+    expected = hash_code(secret=secret, phone=phone, purpose=purpose, code=code.strip())
+    if hmac.compare_digest(expected, challenge.code_hash):
+        challenge.consumed_at = now
+        await session.flush()
+        return True
+    challenge.attempts += 1
+    await session.flush()
+    return False
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))

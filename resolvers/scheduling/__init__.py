@@ -1,0 +1,1 @@
+"""Scheduling: a doctor's chambers (schedules) and vacations."""

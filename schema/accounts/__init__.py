@@ -1,0 +1,1 @@
+"""Accounts in GraphQL: the Account type, sign-up, sign-in, passwords, admin review."""

@@ -1,0 +1,1 @@
+"""Booking in GraphQL: Session and Appointment, finding sessions, booking, managing."""

@@ -1,0 +1,147 @@
+"""Booking's types: Session (one schedule on one date, computed) and Appointment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db.enums import AppointmentStatus
+from db.models import Appointment as AppointmentModel
+from db.models import ScheduleRecord
+from resolvers.booking import appointments, sessions
+from resolvers.platform.calendar import Occurrence
+from resolvers.platform.calendar import SessionStatus as SessionStatusValue
+from schema.platform import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
+from schema.platform.context import Info
+from schema.scheduling.types import Schedule
+
+if TYPE_CHECKING:
+    from schema.catalogue.types import Doctor
+
+SessionStatus = strawberry.enum(
+    SessionStatusValue,
+    description="Whether a session can be booked now: window, seats and vacations decide.",
+)
+
+
+@strawberry.type(
+    description="One occurrence of a schedule on a date. Instants carry the doctor's offset."
+)
+class Session:
+    date: date
+    starts_at: datetime
+    ends_at: datetime | None = strawberry.field(description="Null for an open-ended schedule.")
+    booking_opens_at: datetime
+    booking_closes_at: datetime = strawberry.field(
+        description="Bookings are accepted from bookingOpensAt until just before this instant."
+    )
+    capacity: int | None = strawberry.field(description="Null means no limit.")
+    booked_count: int
+    remaining: int | None = strawberry.field(description="Null when capacity is unlimited.")
+    status: SessionStatusValue
+    schedule_id: strawberry.Private[int]
+
+    @classmethod
+    def from_occurrence(cls, item: Occurrence) -> Session:
+        times = item.times
+        return cls(
+            date=item.day,
+            starts_at=times.local(times.starts_at),
+            ends_at=None if times.ends_at is None else times.local(times.ends_at),
+            booking_opens_at=times.local(times.opens_at),
+            booking_closes_at=times.local(times.closes_at),
+            capacity=item.capacity,
+            booked_count=item.booked_count,
+            remaining=item.remaining,
+            status=item.status,
+            schedule_id=item.schedule_id,
+        )
+
+    @strawberry.field
+    async def schedule(self, info: Info) -> Schedule:
+        model = await info.context.loaders.schedule_by_id.load(self.schedule_id)
+        # A session only exists for a schedule that was loaded to compute it.
+        assert model is not None
+        return Schedule.from_model(model)
+
+
+@strawberry.type(
+    description="A booking. Only the doctor of its schedule, or whoever holds its manage token, "
+    "ever sees one."
+)
+class Appointment:
+    id: strawberry.ID
+    public_id: str = strawberry.field(description="MMA-<n>: what the patient quotes.")
+    queue_number: int = strawberry.field(description="1, 2, 3... per session, in booking order.")
+    patient_name: str
+    patient_age: int
+    patient_phone: str
+    status: AppointmentStatus
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    schedule_id: strawberry.Private[int]
+    session_date: strawberry.Private[date]
+
+    @classmethod
+    def from_model(cls, model: AppointmentModel) -> Appointment:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            public_id=model.public_id,
+            queue_number=model.queue_number,
+            patient_name=model.patient_name,
+            patient_age=model.patient_age,
+            patient_phone=model.patient_phone,
+            status=model.status,
+            created_at=model.created_at,
+            cancelled_at=model.cancelled_at,
+            cancellation_reason=model.cancellation_reason,
+            schedule_id=model.schedule_id,
+            session_date=model.session_date,
+        )
+
+    async def _schedule(self, info: Info) -> ScheduleRecord:
+        schedule = await info.context.loaders.schedule_by_id.load(self.schedule_id)
+        assert schedule is not None  # appointments.schedule_id is a foreign key
+        return schedule
+
+    async def _time_zone(self, info: Info, schedule: ScheduleRecord) -> str:
+        doctor = await info.context.loaders.account_by_id.load(schedule.doctor_id)
+        assert doctor is not None  # schedules.doctor_id is a foreign key
+        return doctor.time_zone
+
+    @strawberry.field(description="The session booked into, as it stands now.")
+    async def session(self, info: Info) -> Session:
+        schedule = await self._schedule(info)
+        found = await sessions.session_of(
+            info.context.loaders,
+            schedule=schedule,
+            time_zone=await self._time_zone(info, schedule),
+            day=self.session_date,
+            now=info.context.clock.now(),
+        )
+        return Session.from_occurrence(found)
+
+    @strawberry.field(description="The doctor, as the public sees them; null unless active.")
+    async def doctor(
+        self, info: Info
+    ) -> Annotated[Doctor, strawberry.lazy("schema.catalogue.types")] | None:
+        from schema.catalogue.types import Doctor  # the Doctor type lists sessions itself
+
+        schedule = await self._schedule(info)
+        doctor = await info.context.loaders.account_by_id.load(schedule.doctor_id)
+        if doctor is None or not info.context.is_active_doctor(doctor):
+            return None
+        return Doctor.from_model(doctor)
+
+    @strawberry.field(description="True while it is BOOKED and its session has not started.")
+    async def can_cancel(self, info: Info) -> bool:
+        schedule = await self._schedule(info)
+        doctor = await info.context.loaders.account_by_id.load(schedule.doctor_id)
+        assert doctor is not None
+        starts_at = appointments.session_start(schedule, doctor, self.session_date)
+        return appointments.can_cancel(
+            self.status, starts_at=starts_at, now=info.context.clock.now()
+        )

@@ -1,0 +1,1 @@
+"""The catalogue in GraphQL: Category and Doctor, the directory, specialties."""

@@ -1,0 +1,98 @@
+"""Public discovery root fields: categories, one doctor, the doctor directory."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.catalogue import categories, doctors
+from schema.catalogue.types import (
+    Category,
+    Doctor,
+    DoctorConnection,
+    DoctorEdge,
+    public_doctors,
+)
+from schema.platform.context import Info
+from schema.platform.lookahead import Lookahead
+from schema.platform.pagination import PageInfo
+
+strawberry.enum(doctors.DoctorOrder, description="How to order doctors.")
+
+
+@strawberry.input(description="Narrows the doctor directory; all parts are optional.")
+class DoctorFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Free text matched against name, description and specialty."
+    )
+    category_ids: list[strawberry.ID] | None = None
+    city: str | None = None
+
+    def to_resolver(self) -> doctors.DoctorFilter:
+        return doctors.DoctorFilter(
+            search=self.search,
+            category_ids=tuple(_int_ids(self.category_ids or [])),
+            city=self.city,
+        )
+
+
+def _int_ids(ids: list[strawberry.ID]) -> list[int]:
+    # An id that is not a number cannot exist; matching nothing is the honest answer.
+    return [int(raw) for raw in ids if str(raw).isdigit()] or ([-1] if ids else [])
+
+
+@strawberry.type
+class DiscoveryQuery:
+    @strawberry.field(description="Every specialty, by name.")
+    async def categories(self, info: Info) -> list[Category]:
+        async with info.context.db.use() as session:
+            models = await categories.list_categories(session=session)
+        return [Category.from_model(model) for model in models]
+
+    @strawberry.field(description="One active doctor by public id (MMD-<n>), or null.")
+    async def doctor(self, info: Info, public_id: str) -> Doctor | None:
+        with_schedules = Lookahead(info).selects("schedules")
+        async with info.context.db.use() as session:
+            if with_schedules:
+                # The page shows the schedules: read them with the doctor, in one statement.
+                found = await doctors.get_public_doctor_with_schedules(
+                    session=session, public_id=public_id
+                )
+                model = None if found is None else found.doctor
+            else:
+                found = None
+                model = await doctors.get_public_doctor(session=session, public_id=public_id)
+        if model is None:
+            return None
+        if found is not None:
+            info.context.loaders.schedules_by_doctor_id.prime(model.id, found.schedules)
+        [doctor] = await public_doctors(info, [model], with_schedules=False)
+        return doctor
+
+    @strawberry.field(description="The public doctor directory, a page at a time (first <= 100).")
+    async def doctors(
+        self,
+        info: Info,
+        filter: DoctorFilter | None = None,  # noqa: A002 - the contract's argument name
+        order_by: doctors.DoctorOrder = doctors.DoctorOrder.RELEVANCE,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DoctorConnection:
+        doctor_filter = (filter or DoctorFilter()).to_resolver()
+        async with info.context.db.use() as session:
+            page = await doctors.list_public_doctors(
+                session=session,
+                doctor_filter=doctor_filter,
+                order=order_by,
+                first=first,
+                after=after,
+                with_total=False,
+            )
+        with_schedules = Lookahead(info).selects("edges", "node", "schedules")
+        nodes = await public_doctors(info, page.items, with_schedules=with_schedules)
+        return DoctorConnection(
+            page_info=PageInfo.from_page(page),
+            edges=[
+                DoctorEdge(cursor=page.cursor(index), node=node) for index, node in enumerate(nodes)
+            ],
+            doctor_filter=doctor_filter,
+        )

@@ -1,0 +1,1 @@
+"""The GraphQL machinery: the view, context, guards, errors, ids, paging and the executor."""

@@ -1,0 +1,91 @@
+"""The per-request GraphQL context: the guarded session, fresh loaders, the clock, the viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as StrawberryInfo
+
+from db.enums import AccountRole, DoctorStatus
+from db.models import Account
+from db.session import RequestSession
+from resolvers.accounts.tokens import read_token
+from resolvers.loaders import Loaders
+from resolvers.platform.clock import Clock
+from resolvers.platform.errors import Forbidden, Unauthenticated
+from settings import Settings
+
+_UNSET = object()
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    db: RequestSession
+    loaders: Loaders
+    clock: Clock
+    settings: Settings
+    _viewer: object = field(default=_UNSET, repr=False)
+
+    def bearer_token(self) -> str | None:
+        header = self.request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return token.strip()
+
+    async def viewer(self) -> Account | None:
+        """The account whose valid, current token came with the request; None for the public.
+
+        A token stops working when it expires or when the account's token version
+        moved past it (password change or reset). Loaded once per request.
+        """
+        if self._viewer is _UNSET:
+            self._viewer = await self._load_viewer()
+        assert self._viewer is None or isinstance(self._viewer, Account)
+        return self._viewer
+
+    async def _load_viewer(self) -> Account | None:
+        token = self.bearer_token()
+        if token is None:
+            return None
+        claims = read_token(token, secret=self.settings.secret_key, now=self.clock.now())
+        if claims is None:
+            return None
+        account = await self.loaders.account_by_id.load(claims.account_id)
+        if account is None or account.token_version != claims.version:
+            return None
+        return account
+
+    async def require_account(self) -> Account:
+        """The signed-in account (any role, any status), or an UNAUTHENTICATED error."""
+        account = await self.viewer()
+        if account is None:
+            if self.bearer_token() is None:
+                raise Unauthenticated("Sign in: this needs an Authorization: Bearer token.")
+            raise Unauthenticated("The access token is invalid or expired; sign in again.")
+        return account
+
+    async def require_doctor(self) -> Account:
+        """A signed-in doctor in any status (pending doctors may see their own account)."""
+        account = await self.require_account()
+        if account.role is not AccountRole.DOCTOR:
+            raise Forbidden("Only doctors can do this.")
+        return account
+
+    async def require_admin(self) -> Account:
+        account = await self.require_account()
+        if account.role is not AccountRole.ADMIN:
+            raise Forbidden("Only admins can do this.")
+        return account
+
+    @staticmethod
+    def is_active_doctor(account: Account) -> bool:
+        return account.role is AccountRole.DOCTOR and account.status is DoctorStatus.ACTIVE
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

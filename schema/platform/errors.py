@@ -1,0 +1,162 @@
+"""User-facing error types (all implement UserError) and the codes on top-level results."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from db.session import is_statement_timeout
+from resolvers.platform import errors as results
+from schema.platform.request_facts import current_request_id
+
+logger = logging.getLogger("medimyth.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+TIMEOUT_MESSAGE = "The request took too long and was stopped; try again, or ask for less."
+UNSTORABLE_MESSAGE = "The request holds text PostgreSQL cannot store (a NUL character, say)."
+# graphql-core's hints ("Did you mean "name"?", "... the enum value 'NAME'?") name
+# fields and values of the schema: with introspection off they would leak it anyway.
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+# character_not_in_repertoire and untranslatable_character: a NUL or an unencodable character in
+# some string argument, caught where it reaches PostgreSQL. The client's mistake, not a bug.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _is_unstorable_text(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in _UNSTORABLE_TEXT
+
+
+@strawberry.interface(description="Something the user can fix; every mutation error implements it.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="A field's problem, named so a form can show it next to the field.")
+class FieldError:
+    field: str
+    message: str
+
+
+@strawberry.type
+class ValidationFailed(UserError):
+    errors: list[FieldError]
+
+    @classmethod
+    def from_result(cls, result: results.ValidationFailed) -> ValidationFailed:
+        return cls(
+            message=result.message,
+            errors=[FieldError(field=e.field, message=e.message) for e in result.errors],
+        )
+
+
+@strawberry.type(description="The thing asked for does not exist, or is not yours to see.")
+class NotFound(UserError):
+    @classmethod
+    def from_result(cls, result: results.NotFound) -> NotFound:
+        return cls(message=result.message)
+
+
+@strawberry.type
+class AlreadyExists(UserError):
+    field: str
+
+    @classmethod
+    def from_result(cls, result: results.AlreadyExists) -> AlreadyExists:
+        return cls(message=result.message, field=result.field)
+
+
+@strawberry.type(description="The action is not possible in the current state.")
+class NotAllowed(UserError):
+    @classmethod
+    def from_result(cls, result: results.NotAllowed) -> NotAllowed:
+        return cls(message=result.message)
+
+
+@strawberry.type(description="The one-time code is wrong, expired, used, or for another purpose.")
+class OtpInvalid(UserError):
+    @classmethod
+    def from_result(cls, result: results.OtpInvalid) -> OtpInvalid:
+        return cls(message=result.message)
+
+
+@strawberry.type(description="Slow down: retry after the given number of seconds.")
+class RateLimited(UserError):
+    retry_after: int
+
+    @classmethod
+    def from_result(cls, result: results.RateLimited) -> RateLimited:
+        return cls(message=result.message, retry_after=result.retry_after)
+
+
+def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
+    """Give a top-level error its extensions.code; hide anything that is a bug."""
+    original = error.original_error
+    if isinstance(original, results.CodedError):
+        code, message = original.code, original.message
+    elif original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # Parse, validation and variable-coercion errors (these carry the scalar's or
+        # enum's own GraphQLError, and no path): the request was malformed.
+        code, message = results.ErrorCode.BAD_USER_INPUT, error.message
+        if not suggestions:
+            message = _SUGGESTION.sub("", message)
+    elif is_statement_timeout(original):
+        # The API promises four codes; a timeout is the server's failure, told apart
+        # by its message (and logged as a warning, not as a bug).
+        code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, TIMEOUT_MESSAGE
+    elif _is_unstorable_text(original):
+        code, message = results.ErrorCode.BAD_USER_INPUT, UNSTORABLE_MESSAGE
+    else:
+        code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+    extensions = {**(error.extensions or {}), "code": code.value}
+    request_id = current_request_id()
+    if request_id is not None and code in _TRACEABLE:
+        extensions["requestId"] = request_id  # what support asks for to find the log line
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+_TRACEABLE = (results.ErrorCode.INTERNAL_SERVER_ERROR,)
+
+
+class ErrorCodes(SchemaExtension):
+    """Runs after execution: every top-level error leaves with a code and no internals."""
+
+    def __init__(self, *, suggestions: bool = True) -> None:
+        super().__init__()
+        self.suggestions = suggestions
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error, suggestions=self.suggestions) for error in result.errors]
+
+
+def log_unexpected(error_list: list[GraphQLError]) -> None:
+    """Log bugs with their traceback; expected, coded errors are not worth a stack trace."""
+    for error in error_list:
+        original = error.original_error
+        if original is None or isinstance(original, results.CodedError):
+            continue
+        if isinstance(original, GraphQLError) and error.path is None:
+            continue  # a malformed variable: the client's mistake
+        if _is_unstorable_text(original):
+            continue  # a NUL in a string argument: the client's mistake too
+        if is_statement_timeout(original):
+            # Expected under load or for a costly query; the limit did its job.
+            logger.warning("statement timeout in %s", error.path)
+        else:
+            logger.error("unexpected error in %s", error.path, exc_info=original)

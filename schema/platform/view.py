@@ -1,0 +1,140 @@
+"""The Strawberry ASGI view: builds the context and closes the request's session afterwards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+
+from db.session import Database, RequestSession
+from resolvers.loaders import Loaders
+from resolvers.platform.clock import Clock
+from schema.platform.context import Context
+from settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def refusal(status: int, message: str, code: str = "BAD_USER_INPUT") -> Response:
+    """A request refused before execution, shaped like a GraphQL response so clients read it."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+_SESSION_KEY = "medimyth.request_session"
+# Apollo's CSRF rule: a browser sends these only after a CORS preflight, which
+# another site's page cannot pass; a "simple" cross-site POST cannot carry them.
+_PREFLIGHTED_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(
+        self,
+        *args: object,
+        settings: Settings,
+        clock: Clock,
+        ide_page: Callable[[Request], Response] | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.settings = settings
+        self.clock = clock
+        # The web layer hands in its self-hosted GraphiQL page (the GraphQL layer
+        # does not know about static assets).
+        self.ide_page = ide_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        database: Database = scope["app"].state.database
+        request_session = database.request_session()
+        scope.setdefault("state", {})[_SESSION_KEY] = request_session
+        try:
+            # Strawberry's own __call__ for HTTP, except that a refusal (GET mutation,
+            # no query, wrong types, CSRF) answers JSON with a code, not plain text.
+            try:
+                response = await self.run(Request(scope=scope, receive=receive))
+            except HTTPException as refused:
+                response = refusal(refused.status_code, refused.reason)
+            await response(scope, receive, send)
+        finally:
+            # Always hand the connection back, after errors and cancellations too.
+            try:
+                await request_session.close()
+            except Exception:
+                logger.exception("closing the request's session failed")
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        request_session: RequestSession = request.scope["state"][_SESSION_KEY]
+        return Context(
+            request=request,
+            response=response,
+            db=request_session,
+            loaders=Loaders(request_session),
+            clock=self.clock,
+            settings=self.settings,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; ours comes from app/graphiql/.
+        if self.ide_page is None:
+            return await super().render_graphql_ide(request)
+        return self.ide_page(request)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson bounds nesting (1024) and raises a JSONDecodeError, where json.loads
+        # would hit the recursion limit on a 64 KiB body of "[[[[..." and answer 500.
+        return orjson.loads(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            # The media type without parameters (Strawberry's parse_content_type
+            # builds an email message for this; it runs again in super() below).
+            content_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+            if content_type != "application/json" and not any(
+                request.headers.get(name) for name in _PREFLIGHTED_HEADERS
+            ):
+                # A form or text/plain POST is what a cross-site page can send
+                # without a preflight (CSRF); an API client sends JSON.
+                raise HTTPException(
+                    400,
+                    "POST requests must have Content-Type: application/json "
+                    "(or an Apollo-Require-Preflight header).",
+                )
+            body = await _json_body(self, request)
+            if isinstance(body, list):
+                raise HTTPException(
+                    400, "Batched requests are not supported: send one operation per request."
+                )
+            if not isinstance(body, dict):
+                raise HTTPException(400, "The request body must be a JSON object.")
+            name = body.get("operationName")
+            if name is not None and not isinstance(name, str):
+                raise HTTPException(400, "operationName must be a string or null.")
+        return await super().parse_http_body(request)
+
+
+async def _json_body(view: GraphQLView, request: AsyncHTTPRequestAdapter) -> Any:
+    try:
+        return view.decode_json(await request.get_body())
+    except orjson.JSONDecodeError:
+        raise HTTPException(400, "The request body is not valid JSON.") from None

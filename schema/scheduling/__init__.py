@@ -1,0 +1,1 @@
+"""Scheduling in GraphQL: Schedule and Vacation, and the doctor's mutations on them."""

@@ -1,1 +1,0 @@
-"""GraphQL object types: each converts from the ORM explicitly and keeps foreign keys private."""

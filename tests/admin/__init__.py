@@ -1,1 +1,0 @@
-"""Specs for admin."""

@@ -1,0 +1,1 @@
+"""Specs for the catalogue: the directory, the doctor page, specialties."""

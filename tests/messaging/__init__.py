@@ -1,0 +1,1 @@
+"""Specs for messaging: the outbox worker and its senders."""
