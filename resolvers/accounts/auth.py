@@ -23,7 +23,14 @@ from db.models import Account, LoginAttempt
 from resolvers.accounts.passwords import hash_password, needs_rehash, verify_password
 from resolvers.accounts.profiles import MAX_EMAIL_LENGTH, FormChecker, clean_email
 from resolvers.accounts.tokens import AccessToken, issue_token
-from resolvers.platform.errors import NotFound, OtpInvalid, Problems, RateLimited, ValidationFailed
+from resolvers.platform.errors import (
+    FieldProblem,
+    NotFound,
+    OtpInvalid,
+    Problems,
+    RateLimited,
+    ValidationFailed,
+)
 from resolvers.platform.otp import verify_otp
 from settings import Settings
 
@@ -107,7 +114,11 @@ async def change_password(
     """Replace the password after checking the current one; older tokens stop working. Commits."""
     form = FormChecker(Problems(), settings.default_country_code)
     if form.password("newPassword", new_password) and new_password == current_password:
-        form.problems.add("newPassword", "Choose a password different from the current one.")
+        form.problems.add(
+            "newPassword",
+            FieldProblem.CONFLICT,
+            "Choose a password different from the current one.",
+        )
     if (invalid := form.problems.result()) is not None:
         return invalid
     account = await session.scalar(

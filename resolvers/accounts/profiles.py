@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Category
-from resolvers.platform.errors import Problems
+from resolvers.platform.errors import FieldProblem, Problems
 from resolvers.platform.phones import normalize_phone
 from resolvers.platform.text import single_line
 
@@ -56,7 +56,7 @@ class FormChecker:
     def required(self, field: str, raw: str | None) -> str:
         value = single_line(raw or "")
         if not value:
-            self.problems.add(field, "This field is required.")
+            self.problems.add(field, FieldProblem.REQUIRED, "This field is required.")
             return ""
         return self._fits(field, value) or ""
 
@@ -70,16 +70,18 @@ class FormChecker:
     def _fits(self, field: str, value: str) -> str | None:
         limit = MAX_LENGTHS[field]
         if len(value) > limit:
-            self.problems.add(field, f"Use at most {limit} characters.")
+            self.problems.add(field, FieldProblem.TOO_LONG, f"Use at most {limit} characters.")
             return None
         return value
 
     def email(self, field: str, raw: str) -> str:
         value = clean_email(raw)
         if not value:
-            self.problems.add(field, "This field is required.")
+            self.problems.add(field, FieldProblem.REQUIRED, "This field is required.")
         elif len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
-            self.problems.add(field, "Enter an email address like name@example.org.")
+            self.problems.add(
+                field, FieldProblem.INVALID_FORMAT, "Enter an email address like name@example.org."
+            )
         else:
             return value
         return ""
@@ -88,15 +90,21 @@ class FormChecker:
         value = normalize_phone(raw, default_country_code=self.default_country_code)
         if value is None:
             self.problems.add(
-                field, "Enter a valid phone number: 10 digits, or with a + and country code."
+                field,
+                FieldProblem.INVALID_FORMAT,
+                "Enter a valid phone number: 10 digits, or with a + and country code.",
             )
         return value or ""
 
     def password(self, field: str, raw: str) -> str:
         if len(raw) < MIN_PASSWORD_LENGTH:
-            self.problems.add(field, f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+            self.problems.add(
+                field, FieldProblem.TOO_SHORT, f"Use at least {MIN_PASSWORD_LENGTH} characters."
+            )
         elif len(raw) > MAX_PASSWORD_LENGTH:
-            self.problems.add(field, f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+            self.problems.add(
+                field, FieldProblem.TOO_LONG, f"Use at most {MAX_PASSWORD_LENGTH} characters."
+            )
         else:
             return raw
         return ""
@@ -106,21 +114,29 @@ class FormChecker:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.problems.add(field, "Use an IANA time zone name such as Asia/Kolkata.")
+            self.problems.add(
+                field,
+                FieldProblem.INVALID_CHOICE,
+                "Use an IANA time zone name such as Asia/Kolkata.",
+            )
             return ""
         return value
 
     def url(self, field: str, raw: str | None) -> str | None:
         value = self.optional(field, raw)
         if value is not None and (not value.startswith(("https://", "http://")) or " " in value):
-            self.problems.add(field, "Enter a web address starting with https://.")
+            self.problems.add(
+                field, FieldProblem.INVALID_FORMAT, "Enter a web address starting with https://."
+            )
             return None
         return value
 
     def otp_code(self, field: str, raw: str) -> str:
         value = raw.strip()
         if not OTP_CODE.fullmatch(value):
-            self.problems.add(field, "Enter the 6-digit code sent to your phone.")
+            self.problems.add(
+                field, FieldProblem.INVALID_FORMAT, "Enter the 6-digit code sent to your phone."
+            )
             return ""
         return value
 
@@ -136,8 +152,10 @@ async def check_category(
     if category_id is not None:
         found = await session.scalar(select(Category.id).where(Category.id == category_id))
         if found is None:
-            checker.problems.add("categoryId", "There is no such category.")
+            checker.problems.add("categoryId", FieldProblem.NOT_FOUND, "There is no such category.")
     elif category_label is None:
         checker.problems.add(
-            "categoryId", "Choose a category, or describe your specialty in categoryLabel."
+            "categoryId",
+            FieldProblem.REQUIRED,
+            "Choose a category, or describe your specialty in categoryLabel.",
         )

@@ -37,7 +37,14 @@ from resolvers.booking.results import (
 )
 from resolvers.booking.sessions import current_occurrence, next_session_after
 from resolvers.platform.calendar import Occurrence, SessionStatus, pattern_of, zone_of
-from resolvers.platform.errors import FieldError, NotFound, OtpInvalid, Problems, ValidationFailed
+from resolvers.platform.errors import (
+    FieldError,
+    FieldProblem,
+    NotFound,
+    OtpInvalid,
+    Problems,
+    ValidationFailed,
+)
 from resolvers.platform.otp import verify_otp
 from resolvers.platform.outbox import enqueue
 from resolvers.platform.phones import normalize_phone
@@ -64,17 +71,20 @@ def _checked(
     problems = Problems()
     name = single_line(request.patient_name)
     if not name:
-        problems.add("patientName", "The patient's name is required.")
+        problems.add("patientName", FieldProblem.REQUIRED, "The patient's name is required.")
     elif len(name) > MAX_NAME:
-        problems.add("patientName", f"At most {MAX_NAME} characters.")
+        problems.add("patientName", FieldProblem.TOO_LONG, f"At most {MAX_NAME} characters.")
     if not 0 <= request.patient_age <= 130:
-        problems.add("patientAge", "Age must be between 0 and 130.")
+        problems.add("patientAge", FieldProblem.OUT_OF_RANGE, "Age must be between 0 and 130.")
     phone = normalize_phone(request.patient_phone, default_country_code=default_country_code)
     if phone is None:
-        problems.add("patientPhone", "This is not a valid phone number.")
+        problems.add(
+            "patientPhone", FieldProblem.INVALID_FORMAT, "This is not a valid phone number."
+        )
     key = request.idempotency_key.strip() if request.idempotency_key is not None else None
     if key is not None and not 0 < len(key) <= MAX_KEY:
-        problems.add("idempotencyKey", f"Between 1 and {MAX_KEY} characters.")
+        too = FieldProblem.TOO_SHORT if not key else FieldProblem.TOO_LONG
+        problems.add("idempotencyKey", too, f"Between 1 and {MAX_KEY} characters.")
     failed = problems.result()
     if failed is not None:
         return failed
@@ -115,7 +125,7 @@ async def _replay(
         return None
     if appointment.idempotency_fingerprint != fingerprint:
         message = "This idempotency key was already used for a different booking."
-        return ValidationFailed((FieldError("idempotencyKey", message),))
+        return ValidationFailed((FieldError("idempotencyKey", FieldProblem.CONFLICT, message),))
     salt = appointment.manage_token_salt
     token = (
         None

@@ -11,7 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Category
-from resolvers.platform.errors import AlreadyExists, NotFound, Problems, ValidationFailed
+from resolvers.platform.errors import (
+    AlreadyExists,
+    FieldProblem,
+    NotFound,
+    Problems,
+    ValidationFailed,
+)
 from resolvers.platform.text import single_line
 
 MAX_NAME_LENGTH = 100
@@ -66,9 +72,9 @@ def _check_name(name: str) -> str | ValidationFailed:
     problems = Problems()
     clean = single_line(name)
     if not clean:
-        problems.add("name", "Enter a name.")
+        problems.add("name", FieldProblem.REQUIRED, "Enter a name.")
     elif len(clean) > MAX_NAME_LENGTH:
-        problems.add("name", f"Use at most {MAX_NAME_LENGTH} characters.")
+        problems.add("name", FieldProblem.TOO_LONG, f"Use at most {MAX_NAME_LENGTH} characters.")
     return problems.result() or clean
 
 

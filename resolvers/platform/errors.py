@@ -39,9 +39,24 @@ class BadUserInput(CodedError):
 # schema turns each into its GraphQL error type (all implement UserError).
 
 
+class FieldProblem(StrEnum):
+    """What is wrong with a field, for a client to branch on (the message is for people)."""
+
+    REQUIRED = "REQUIRED"  # missing or blank, or none of a required choice given
+    TOO_SHORT = "TOO_SHORT"  # text shorter than allowed
+    TOO_LONG = "TOO_LONG"  # text longer than allowed
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number or date outside its bounds
+    INVALID_FORMAT = "INVALID_FORMAT"  # not shaped like one (email, phone, code, URL, time)
+    INVALID_CHOICE = "INVALID_CHOICE"  # well-formed, but not one of the values offered
+    DUPLICATE = "DUPLICATE"  # a value repeated within the input
+    NOT_FOUND = "NOT_FOUND"  # names something that does not exist (or is not yours)
+    CONFLICT = "CONFLICT"  # contradicts another field, or what is already stored
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str
+    code: FieldProblem
     message: str
 
 
@@ -84,8 +99,8 @@ class Problems:
 
     errors: list[FieldError] = field(default_factory=list)
 
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.append(FieldError(field_name, message))
+    def add(self, field_name: str, code: FieldProblem, message: str) -> None:
+        self.errors.append(FieldError(field_name, code, message))
 
     def result(self) -> ValidationFailed | None:
         return ValidationFailed(tuple(self.errors)) if self.errors else None

@@ -10,7 +10,7 @@ from enum import Enum
 from db.enums import WEEK_VALUES
 from db.models import Schedule
 from resolvers.platform.calendar import week_order, window_is_possible
-from resolvers.platform.errors import Problems, ValidationFailed
+from resolvers.platform.errors import FieldProblem, Problems, ValidationFailed
 from resolvers.platform.phones import normalize_phone
 from resolvers.platform.text import clean_text
 
@@ -74,42 +74,64 @@ def validate(
     """The fields trimmed and normalised, or every problem with them."""
     problems = Problems()
     if any(week not in WEEK_VALUES for week in fields.weeks_of_month):
-        problems.add("weeksOfMonth", "Weeks are FIRST..FIFTH or LAST.")
+        problems.add("weeksOfMonth", FieldProblem.INVALID_CHOICE, "Weeks are FIRST..FIFTH or LAST.")
     if fields.end_time is not None and fields.end_time <= fields.start_time:
-        problems.add("endTime", "The session must end after it starts (on the same day).")
+        problems.add(
+            "endTime",
+            FieldProblem.CONFLICT,
+            "The session must end after it starts (on the same day).",
+        )
     if not 0 <= fields.booking_opens_days_before <= 365:
-        problems.add("bookingOpensDaysBefore", "Must be between 0 and 365 days.")
+        problems.add(
+            "bookingOpensDaysBefore", FieldProblem.OUT_OF_RANGE, "Must be between 0 and 365 days."
+        )
     if not 0 <= fields.booking_closes_hours_before <= 720:
-        problems.add("bookingClosesHoursBefore", "Must be between 0 and 720 hours.")
+        problems.add(
+            "bookingClosesHoursBefore",
+            FieldProblem.OUT_OF_RANGE,
+            "Must be between 0 and 720 hours.",
+        )
     elif not window_is_possible(
         start=fields.start_time,
         opens_days_before=fields.booking_opens_days_before,
         closes_hours_before=fields.booking_closes_hours_before,
     ):
-        problems.add("bookingClosesHoursBefore", "Booking would close before it opens.")
+        problems.add(
+            "bookingClosesHoursBefore",
+            FieldProblem.CONFLICT,
+            "Booking would close before it opens.",
+        )
     if fields.fee < 0:
-        problems.add("fee", "The fee cannot be negative.")
+        problems.add("fee", FieldProblem.OUT_OF_RANGE, "The fee cannot be negative.")
     if fields.patient_limit is not None and fields.patient_limit < 1:
-        problems.add("patientLimit", "Allow at least one patient, or leave it empty for no limit.")
+        problems.add(
+            "patientLimit",
+            FieldProblem.OUT_OF_RANGE,
+            "Allow at least one patient, or leave it empty for no limit.",
+        )
     clinic, shop, address = (
         clean_text(fields.clinic_name),
         clean_text(fields.medical_shop),
         clean_text(fields.address),
     )
     if clinic is None and shop is None:
-        problems.add("clinicName", "Give a clinic name, a medical shop, or both.")
+        problems.add(
+            "clinicName", FieldProblem.REQUIRED, "Give a clinic name, a medical shop, or both."
+        )
     for name, value in (("clinicName", clinic), ("medicalShop", shop)):
         if value is not None and len(value) > MAX_TEXT:
-            problems.add(name, f"At most {MAX_TEXT} characters.")
+            problems.add(name, FieldProblem.TOO_LONG, f"At most {MAX_TEXT} characters.")
     if address is None:
-        problems.add("address", "The address is required.")
+        problems.add("address", FieldProblem.REQUIRED, "The address is required.")
     phone = None
     if clean_text(fields.contact_phone) is not None:
         phone = normalize_phone(
             fields.contact_phone or "", default_country_code=default_country_code
         )
         if phone is None:
-            problems.add("contactPhone", "This is not a valid phone number.")
+            problems.add(
+                "contactPhone", FieldProblem.INVALID_FORMAT, "This is not a valid phone number."
+            )
     failed = problems.result()
     if failed is not None:
         return failed

@@ -6,14 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
 from db.models import Account, Schedule
+from resolvers.accounts.standing import lock_doctor
 from resolvers.booking.appointments import cancel_booked, describe_session, future_booked
 from resolvers.platform.calendar import Slot, WeeklyPattern, find_conflicts, slot_of
-from resolvers.platform.errors import FieldError, NotAllowed, NotFound, Problems, ValidationFailed
+from resolvers.platform.errors import (
+    FieldError,
+    FieldProblem,
+    NotAllowed,
+    NotFound,
+    Problems,
+    ValidationFailed,
+)
 from resolvers.platform.outbox import enqueue
 from resolvers.platform.text import clean_text
 from resolvers.scheduling.schedule_fields import (
@@ -68,20 +76,22 @@ def _slot(weekday: int, fields: ScheduleFields) -> Slot:
     )
 
 
-async def _lock_and_load(session: AsyncSession, doctor_id: int) -> list[Schedule]:
-    """Serialise schedule changes of one doctor (so two requests cannot both pass the
-    conflict check), then read the doctor's active schedules."""
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtext(f"schedules:{doctor_id}")))
-    )
+async def _lock_and_load(session: AsyncSession, doctor: Account) -> list[Schedule]:
+    """Serialise the doctor's changes (so two requests cannot both pass the conflict check),
+    then lock and read the doctor's active schedules, by weekday and start time.
+
+    The lock order of resolvers/accounts/standing.py: the doctor's row (a suspension
+    committed meanwhile refuses the change), then the schedules in id order.
+    """
+    await lock_doctor(session, doctor)
     found = await session.scalars(
         select(Schedule)
-        .where(Schedule.doctor_id == doctor_id, Schedule.is_active)
-        .order_by(Schedule.weekday, Schedule.start_time, Schedule.id)
+        .where(Schedule.doctor_id == doctor.id, Schedule.is_active)
+        .order_by(Schedule.id)
         # Row locks too: bookings in flight (FOR SHARE) finish first, later ones wait.
         .with_for_update(key_share=True)
     )
-    return list(found.all())
+    return sorted(found.all(), key=lambda s: (s.weekday, s.start_time, s.id))
 
 
 async def create_schedules(
@@ -102,9 +112,9 @@ async def create_schedules(
         return NotAllowed("Your account must be active before you can publish schedules.")
     problems = Problems()
     if not weekdays:
-        problems.add("weekdays", "Choose at least one weekday.")
+        problems.add("weekdays", FieldProblem.REQUIRED, "Choose at least one weekday.")
     elif len(set(weekdays)) != len(weekdays):
-        problems.add("weekdays", "A weekday is listed twice.")
+        problems.add("weekdays", FieldProblem.DUPLICATE, "A weekday is listed twice.")
     checked = validate(fields, default_country_code=default_country_code)
     if isinstance(checked, ValidationFailed) or problems.errors:
         errors = [
@@ -112,7 +122,7 @@ async def create_schedules(
             *(checked.errors if isinstance(checked, ValidationFailed) else ()),
         ]
         return ValidationFailed(tuple(errors))
-    existing = await _lock_and_load(session, doctor.id)
+    existing = await _lock_and_load(session, doctor)
     by_id = {schedule.id: schedule for schedule in existing}
     slots = [(schedule.id, slot_of(schedule)) for schedule in existing]
     conflicts: list[ConflictingWeek] = []
@@ -180,7 +190,7 @@ async def _update(
     now: datetime,
     default_country_code: str,
 ) -> ScheduleUpdated | ScheduleConflict | NotFound | ValidationFailed:
-    existing = await _lock_and_load(session, doctor.id)
+    existing = await _lock_and_load(session, doctor)
     schedule = next((s for s in existing if s.id == schedule_id), None)
     if schedule is None:
         return NotFound("No such schedule among your active schedules.")
@@ -199,7 +209,7 @@ async def _update(
     if stranded:
         days = ", ".join(day.isoformat() for day in stranded)
         message = f"Patients are booked on {days}, which these weeks leave out; cancel first."
-        return ValidationFailed((FieldError("weeksOfMonth", message),))
+        return ValidationFailed((FieldError("weeksOfMonth", FieldProblem.CONFLICT, message),))
     moved = time_or_place(fields_of(schedule)) != time_or_place(checked)
     apply(schedule, checked)
     if moved:
@@ -228,7 +238,7 @@ async def delete_schedule(
     now: datetime,
 ) -> ScheduleDeleted | NotFound:
     """Deactivate the schedule (history stays), cancel its future bookings, tell each patient."""
-    existing = await _lock_and_load(session, doctor.id)
+    existing = await _lock_and_load(session, doctor)
     schedule = next((s for s in existing if s.id == schedule_id), None)
     if schedule is None:
         await session.commit()  # nothing written: ends the transaction and its lock

@@ -13,8 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
+from resolvers.accounts.standing import lock_doctor, refuse_suspended
 from resolvers.booking.appointments import cancel_booked, future_booked
-from resolvers.platform.errors import BadUserInput, NotAllowed, NotFound, Problems, ValidationFailed
+from resolvers.platform.errors import (
+    BadUserInput,
+    FieldProblem,
+    NotAllowed,
+    NotFound,
+    Problems,
+    ValidationFailed,
+)
 from resolvers.platform.text import clean_text
 
 MAX_VACATION_DAYS = 366
@@ -52,20 +60,31 @@ class VacationDeleted:
 def _problems(request: VacationRequest) -> ValidationFailed | None:
     problems = Problems()
     if request.end < request.start:
-        problems.add("end", "The vacation cannot end before it starts.")
+        problems.add("end", FieldProblem.CONFLICT, "The vacation cannot end before it starts.")
     elif (request.end - request.start).days + 1 > MAX_VACATION_DAYS:
-        problems.add("end", f"A vacation spans at most {MAX_VACATION_DAYS} days.")
+        problems.add(
+            "end", FieldProblem.OUT_OF_RANGE, f"A vacation spans at most {MAX_VACATION_DAYS} days."
+        )
     if request.reason is not None and len(request.reason) > MAX_REASON:
-        problems.add("reason", f"At most {MAX_REASON} characters.")
+        problems.add("reason", FieldProblem.TOO_LONG, f"At most {MAX_REASON} characters.")
     if request.schedule_ids is not None and not request.schedule_ids:
-        problems.add("scheduleIds", "Choose at least one schedule, or null for all of them.")
+        problems.add(
+            "scheduleIds",
+            FieldProblem.REQUIRED,
+            "Choose at least one schedule, or null for all of them.",
+        )
     return problems.result()
 
 
 async def _targets(
     session: AsyncSession, doctor: Account, schedule_ids: tuple[int, ...] | None
 ) -> list[Schedule] | NotFound | ValidationFailed:
-    """The doctor's active schedules the vacation blocks; another doctor's id is NotFound."""
+    """The doctor's active schedules the vacation blocks; another doctor's id is NotFound.
+
+    Locked in the order of resolvers/accounts/standing.py: the doctor's row (a
+    suspension committed meanwhile refuses the vacation), then the schedules by id.
+    """
+    await lock_doctor(session, doctor)
     active = (
         await session.scalars(
             select(Schedule)
@@ -79,7 +98,11 @@ async def _targets(
     if schedule_ids is None:
         if not active:
             problems = Problems()
-            problems.add("scheduleIds", "You have no active schedules to take a vacation from.")
+            problems.add(
+                "scheduleIds",
+                FieldProblem.NOT_FOUND,
+                "You have no active schedules to take a vacation from.",
+            )
             return ValidationFailed(tuple(problems.errors))
         return list(active)
     wanted = set(schedule_ids)
@@ -112,8 +135,10 @@ async def vacation_impact(
 ) -> list[Appointment]:
     """The BOOKED appointments, not yet started, that the vacation would hit (changes nothing).
 
-    Schedule ids that are not the doctor's simply contribute nothing.
+    Schedule ids that are not the doctor's simply contribute nothing. Patient data:
+    a suspended doctor is refused (FORBIDDEN).
     """
+    refuse_suspended(doctor)
     if request.end < request.start:
         raise BadUserInput("end must not be before start")
     query = select(Schedule).where(Schedule.doctor_id == doctor.id, Schedule.is_active)
@@ -202,7 +227,11 @@ async def _create(
 async def delete_vacation(
     *, session: AsyncSession, doctor: Account, vacation_id: int
 ) -> VacationDeleted | NotFound:
-    """Remove a vacation of the doctor's (its schedule links go with it)."""
+    """Remove a vacation of the doctor's (its schedule links go with it).
+
+    Under the doctor's lock, like every change of theirs (resolvers/accounts/standing.py).
+    """
+    await lock_doctor(session, doctor)
     deleted = await session.scalar(
         delete(Vacation)
         .where(Vacation.id == vacation_id, Vacation.doctor_id == doctor.id)
