@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, NotificationChannel
+from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
 from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
+from resolvers.accounts.standing import lock_doctor
 from resolvers.booking.manage_tokens import parse_public_id, token_matches
 from resolvers.platform.calendar import local_instant, today_in
 from resolvers.platform.errors import NotAllowed, NotFound
@@ -64,10 +65,13 @@ def describe_session(schedule: ScheduleRecord, doctor: Account, day: date) -> st
 
 
 async def release_seats(session: AsyncSession, appointments: Sequence[Appointment]) -> None:
-    """Give back the seats of just-cancelled appointments (one UPDATE per session)."""
-    for (schedule_id, day), count in Counter(
-        (a.schedule_id, a.session_date) for a in appointments
-    ).items():
+    """Give back the seats of just-cancelled appointments (one UPDATE per session).
+
+    In (schedule id, session date) order: step 4 of resolvers/accounts/standing.py.
+    """
+    for (schedule_id, day), count in sorted(
+        Counter((a.schedule_id, a.session_date) for a in appointments).items()
+    ):
         await session.execute(
             update(SessionSeats)
             .where(SessionSeats.schedule_id == schedule_id, SessionSeats.session_date == day)
@@ -250,14 +254,19 @@ def _why_not_cancellable(appointment: Appointment) -> str:
 async def session_appointments(
     *, session: AsyncSession, doctor_id: int, schedule_id: int, day: date
 ) -> list[Appointment]:
-    """Everyone booked into one of the doctor's sessions, by queue number, cancelled ones too."""
+    """Everyone booked into one of the doctor's sessions, by queue number, cancelled ones too.
+
+    Patient data: nothing for a suspended doctor (the API refuses them before this).
+    """
     found = await session.scalars(
         select(Appointment)
         .join(Schedule, Schedule.id == Appointment.schedule_id)
+        .join(Account, Account.id == Schedule.doctor_id)
         .where(
             Appointment.schedule_id == schedule_id,
             Appointment.session_date == day,
             Schedule.doctor_id == doctor_id,
+            Account.status != DoctorStatus.SUSPENDED,
         )
         .order_by(Appointment.queue_number)
     )
@@ -267,6 +276,8 @@ async def session_appointments(
 async def cancel_appointment(
     *, session: AsyncSession, doctor: Account, appointment_id: int, reason: str, now: datetime
 ) -> AppointmentCancelled | NotFound | NotAllowed:
+    """The doctor cancels a patient's booking; FORBIDDEN once the doctor is suspended."""
+    await lock_doctor(session, doctor)  # step 1 of resolvers/accounts/standing.py
     found = await _locked(
         session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
     )
@@ -294,6 +305,7 @@ async def set_appointment_status(
     now: datetime,
 ) -> AppointmentUpdated | NotFound | NotAllowed:
     """Move an appointment along BOOKED -> ARRIVED -> COMPLETED (or NO_SHOW) at the right time."""
+    await lock_doctor(session, doctor)  # step 1 of resolvers/accounts/standing.py
     found = await _locked(
         session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
     )

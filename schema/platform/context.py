@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account
 from db.session import RequestSession
+from resolvers.accounts.standing import refuse_suspended
 from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
 from resolvers.platform.clock import Clock
@@ -71,10 +72,17 @@ class Context:
         return account
 
     async def require_doctor(self) -> Account:
-        """A signed-in doctor in any status (pending doctors may see their own account)."""
+        """A signed-in doctor who is not suspended, or an UNAUTHENTICATED or FORBIDDEN error.
+
+        Every doctor-only field asks for this: their patients, schedules, vacations and
+        profile edits. A pending doctor passes (and may edit their profile while they
+        wait); a suspended one may only sign in, read ``me`` and change their password,
+        which ask for ``require_account`` instead (resolvers/accounts/standing.py).
+        """
         account = await self.require_account()
         if account.role is not AccountRole.DOCTOR:
             raise Forbidden("Only doctors can do this.")
+        refuse_suspended(account)
         return account
 
     async def require_admin(self) -> Account:

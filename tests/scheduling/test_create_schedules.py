@@ -184,19 +184,33 @@ async def test_different_doctors_never_conflict(
     assert len(body["data"]["createSchedules"]["created"]) == 2
 
 
-async def test_a_doctor_who_is_not_active_cannot_create_schedules(
+async def test_a_pending_doctor_cannot_create_schedules_yet(
     gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
     # given
-    for status in (DoctorStatus.PENDING_ACTIVATION, DoctorStatus.SUSPENDED):
-        doctor, token = await signed_in_doctor(
-            session, settings=settings, clock=clock, status=status
-        )
-        # when
-        body = await gql(CREATE_SCHEDULES, schedules_input(), token=token)
-        # then
-        assert body["data"]["createSchedules"]["__typename"] == "NotAllowed"
-        assert await count_schedules(session, doctor.id) == 0
+    doctor, token = await signed_in_doctor(
+        session, settings=settings, clock=clock, status=DoctorStatus.PENDING_ACTIVATION
+    )
+    # when
+    body = await gql(CREATE_SCHEDULES, schedules_input(), token=token)
+    # then
+    assert body["data"]["createSchedules"]["__typename"] == "NotAllowed"
+    assert await count_schedules(session, doctor.id) == 0
+
+
+async def test_a_suspended_doctor_is_forbidden_to_create_schedules(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    doctor, token = await signed_in_doctor(
+        session, settings=settings, clock=clock, status=DoctorStatus.SUSPENDED
+    )
+    # when
+    body = await gql(CREATE_SCHEDULES, schedules_input(), token=token)
+    # then
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+    assert await count_schedules(session, doctor.id) == 0
 
 
 async def test_invalid_fields_are_all_reported(
