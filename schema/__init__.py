@@ -12,21 +12,13 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.accounts.admin import AdminMutation, AdminQuery
-from schema.accounts.fields import AccountMutation, AccountQuery
-from schema.booking.appointments import AppointmentMutation, AppointmentQuery
-from schema.booking.fields import BookingMutation, BookingQuery
-from schema.catalogue.fields import DiscoveryQuery
-from schema.platform.errors import (
-    AlreadyExists,
-    ErrorCodes,
-    NotAllowed,
-    NotFound,
-    OtpInvalid,
-    RateLimited,
-    ValidationFailed,
-    log_unexpected,
-)
+from schema.accounts.mutations import AccountMutation
+from schema.accounts.queries import AccountQuery
+from schema.booking.mutations import BookingMutation
+from schema.booking.queries import BookingQuery
+from schema.catalogue.mutations import CatalogueMutation
+from schema.catalogue.queries import CatalogueQuery
+from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import Executor, lean_resolvers
 from schema.platform.extension_runner import PreparedExtensionsRunner
 from schema.platform.guards import (
@@ -35,25 +27,24 @@ from schema.platform.guards import (
     RecordOperation,
     guard_extensions,
 )
-from schema.scheduling.fields import SchedulingMutation
-from schema.scheduling.vacations import VacationMutation, VacationQuery
-
-# Each feature contributes its root fields as a class; the roots merge them.
-QUERIES: tuple[type, ...] = (
-    DiscoveryQuery,
-    AccountQuery,
-    AdminQuery,
-    VacationQuery,
-    BookingQuery,
-    AppointmentQuery,
+from schema.platform.user_errors import (
+    AlreadyExists,
+    NotAllowed,
+    NotFound,
+    OtpInvalid,
+    RateLimited,
+    ValidationFailed,
 )
+from schema.scheduling.mutations import SchedulingMutation
+from schema.scheduling.queries import SchedulingQuery
+
+# Each domain contributes its root fields as a class; the roots merge them.
+QUERIES: tuple[type, ...] = (CatalogueQuery, AccountQuery, SchedulingQuery, BookingQuery)
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
-    AdminMutation,
+    CatalogueMutation,
     SchedulingMutation,
-    VacationMutation,
     BookingMutation,
-    AppointmentMutation,
 )
 
 

@@ -21,7 +21,15 @@ def server_url() -> tuple[str, Callable[[], None]]:
     """TEST_DATABASE_URL when set, else an embedded server private to this run; and how to stop it."""
     configured = os.environ.get("TEST_DATABASE_URL", "").strip()
     if configured:
-        return configured.replace("postgresql://", "postgresql+asyncpg://", 1), lambda: None
+        url = configured.replace("postgresql://", "postgresql+asyncpg://", 1)
+        if make_url(url).database in (None, "", "postgres"):
+            # The server's maintenance database is nobody's to truncate: two runs pointed at
+            # it would empty each other's tables. Each run gets a private database instead.
+            import asyncio
+
+            private = asyncio.run(create_database(url, prefix="medimyth_test"))
+            return private, lambda: asyncio.run(drop_database(private))
+        return url, lambda: None
     from db import embedded
 
     data_dir = Path(tempfile.mkdtemp(prefix="medimyth-test-")) / "postgres"

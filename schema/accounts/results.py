@@ -1,17 +1,27 @@
-"""Results of the account mutations: tokens, sent codes, and their own error types."""
+"""Accounts' mutation results: tokens, sent codes, saved profiles and statuses, their errors."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
-from resolvers.accounts import auth, registration
+from resolvers.accounts import admin, auth, registration
 from resolvers.platform import otp
 from schema.accounts.types import Account
-from schema.platform.errors import UserError
+from schema.platform.results import answers
+from schema.platform.user_errors import (
+    AlreadyExists,
+    NotFound,
+    OtpInvalid,
+    RateLimited,
+    UserError,
+    ValidationFailed,
+)
 
 
+@answers(auth.Authenticated)
 @strawberry.type(description="A signed access token and the account it signs in.")
 class AuthPayload:
     access_token: str = strawberry.field(
@@ -29,41 +39,58 @@ class AuthPayload:
         )
 
 
+@answers(auth.InvalidCredentials)
 @strawberry.type(description="The email or password is wrong (which one is not said).")
 class InvalidCredentials(UserError):
-    @classmethod
-    def from_result(cls, result: auth.InvalidCredentials) -> InvalidCredentials:
-        return cls(message=result.message)
+    pass
 
 
+@answers(auth.PasswordChanged)
 @strawberry.type(description="The password was changed; tokens issued before no longer work.")
 class PasswordChanged:
     message: str
 
-    @classmethod
-    def from_result(cls, result: auth.PasswordChanged) -> PasswordChanged:
-        return cls(message=result.message)
 
-
+@answers(otp.OtpSent)
 @strawberry.type(description="A code is on its way to the phone, by SMS.")
 class OtpSent:
     phone: str = strawberry.field(description="The number the code went to, in E.164.")
     expires_at: datetime
     resend_available_at: datetime
 
-    @classmethod
-    def from_result(cls, result: otp.OtpSent) -> OtpSent:
-        return cls(
-            phone=result.phone,
-            expires_at=result.expires_at,
-            resend_available_at=result.resend_available_at,
-        )
 
-
+@answers(registration.ProfileUpdated, account=Account.from_model)
 @strawberry.type(description="The profile was saved.")
 class ProfileUpdated:
     account: Account
 
-    @classmethod
-    def from_result(cls, result: registration.ProfileUpdated) -> ProfileUpdated:
-        return cls(account=Account.from_model(result.account))
+
+@answers(admin.DoctorStatusChanged, account=Account.from_model)
+@strawberry.type(description="A doctor's status was set; the account as it is now.")
+class DoctorStatusChanged:
+    account: Account
+
+
+RequestOtpResult = Annotated[
+    OtpSent | RateLimited | ValidationFailed, strawberry.union("RequestOtpResult")
+]
+RegisterDoctorResult = Annotated[
+    AuthPayload | OtpInvalid | AlreadyExists | ValidationFailed,
+    strawberry.union("RegisterDoctorResult"),
+]
+LoginResult = Annotated[
+    AuthPayload | InvalidCredentials | RateLimited, strawberry.union("LoginResult")
+]
+ResetPasswordResult = Annotated[
+    PasswordChanged | OtpInvalid | NotFound | ValidationFailed,
+    strawberry.union("ResetPasswordResult"),
+]
+ChangePasswordResult = Annotated[
+    AuthPayload | InvalidCredentials | ValidationFailed, strawberry.union("ChangePasswordResult")
+]
+UpdateMyProfileResult = Annotated[
+    ProfileUpdated | AlreadyExists | ValidationFailed, strawberry.union("UpdateMyProfileResult")
+]
+DoctorStatusResult = Annotated[
+    DoctorStatusChanged | NotFound, strawberry.union("DoctorStatusResult")
+]

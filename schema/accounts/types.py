@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date, datetime
-from typing import Annotated
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
 
 from db.enums import AccountRole, DoctorStatus
 from db.models import Account as AccountModel
-from resolvers.booking import sessions
 from resolvers.platform.calendar import today_in
-from schema.booking.types import Session
-from schema.catalogue.types import Category, load_category
+from resolvers.platform.pagination import Page
+from schema.booking.types import Session, sessions_between
+from schema.catalogue.types import Category, category_of
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers the enums above
 from schema.platform.context import Info
-from schema.platform.pagination import PageInfo
+from schema.platform.pagination import PageInfo, edges_of
 from schema.scheduling.types import Schedule, Vacation
 
 
@@ -73,9 +72,9 @@ class Account:
             category_id=model.category_id,
         )
 
-    @strawberry.field(graphql_type=Category | None)
-    def category(self, info: Info) -> Category | Awaitable[Category | None] | None:
-        return load_category(info, self.category_id)
+    category: Category | Awaitable[Category | None] | None = strawberry.field(
+        resolver=category_of, graphql_type=Category | None
+    )
 
     @strawberry.field(description="The account's active schedules, as their owner sees them.")
     async def schedules(self, info: Info) -> list[Schedule]:
@@ -89,19 +88,10 @@ class Account:
         today = today_in(ZoneInfo(self.time_zone), info.context.clock.now())
         return [Vacation.from_model(model) for model in models if model.end_date >= today]
 
-    @strawberry.field(description="The account's sessions in [from, to] (at most 62 days).")
-    async def sessions(
-        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
-    ) -> list[Session]:
-        found = await sessions.doctor_sessions(
-            info.context.loaders,
-            doctor_id=int(self.id),
-            time_zone=self.time_zone,
-            start=from_,
-            end=to,
-            now=info.context.clock.now(),
-        )
-        return [Session.from_occurrence(item) for item in found]
+    sessions: list[Session] = strawberry.field(
+        resolver=sessions_between,
+        description="The account's sessions in [from, to] (at most 62 days).",
+    )
 
 
 @strawberry.type
@@ -115,3 +105,11 @@ class AccountConnection:
     total_count: int
     page_info: PageInfo
     edges: list[AccountEdge]
+
+    @classmethod
+    def from_page(cls, page: Page[AccountModel]) -> AccountConnection:
+        return cls(
+            total_count=page.total_count,
+            page_info=PageInfo.from_page(page),
+            edges=edges_of(page, AccountEdge, [Account.from_model(item) for item in page.items]),
+        )

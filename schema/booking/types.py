@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
 
@@ -13,8 +13,10 @@ from db.models import ScheduleRecord
 from resolvers.booking import appointments, sessions
 from resolvers.platform.calendar import Occurrence
 from resolvers.platform.calendar import SessionStatus as SessionStatusValue
+from resolvers.platform.pagination import Page
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
 from schema.platform.context import Info
+from schema.platform.pagination import PageInfo, edges_of
 from schema.scheduling.types import Schedule
 
 if TYPE_CHECKING:
@@ -144,4 +146,48 @@ class Appointment:
         starts_at = appointments.session_start(schedule, doctor, self.session_date)
         return appointments.can_cancel(
             self.status, starts_at=starts_at, now=info.context.clock.now()
+        )
+
+
+class _HasSessions(Protocol):
+    id: strawberry.ID
+    time_zone: str
+
+
+async def sessions_between(
+    self: _HasSessions,
+    info: Info,
+    from_: Annotated[date, strawberry.argument(name="from")],
+    to: date,
+) -> list[Session]:
+    """The ``sessions`` field of a doctor or an account: theirs in [from, to], by start time."""
+    found = await sessions.doctor_sessions(
+        info.context.loaders,
+        doctor_id=int(self.id),
+        time_zone=self.time_zone,
+        start=from_,
+        end=to,
+        now=info.context.clock.now(),
+    )
+    return [Session.from_occurrence(item) for item in found]
+
+
+@strawberry.type
+class SessionEdge:
+    cursor: str
+    node: Session
+
+
+@strawberry.type
+class SessionConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[SessionEdge]
+
+    @classmethod
+    def from_page(cls, page: Page[Occurrence]) -> SessionConnection:
+        return cls(
+            total_count=page.total_count,
+            page_info=PageInfo.from_page(page),
+            edges=edges_of(page, SessionEdge, [Session.from_occurrence(i) for i in page.items]),
         )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from datetime import date
-from typing import Annotated
+from typing import Protocol
 
 import strawberry
 
@@ -12,7 +11,7 @@ from db.models import CategoryRecord, PublicDoctorRecord, ScheduleRecord, public
 from resolvers.booking import sessions
 from resolvers.catalogue import doctors
 from resolvers.catalogue.records import PublicDoctorRow
-from schema.booking.types import Session
+from schema.booking.types import Session, sessions_between
 from schema.platform.context import Info
 from schema.platform.pagination import PageInfo
 from schema.scheduling.types import Schedule
@@ -43,6 +42,15 @@ def load_category(
     if category_id is None:
         return None
     return info.context.loaders.category_by_id.load_then(category_id, _category_or_none)
+
+
+class _HasCategory(Protocol):
+    category_id: int | None
+
+
+def category_of(self: _HasCategory, info: Info) -> Category | Awaitable[Category | None] | None:
+    """The ``category`` field of a doctor or an account: its category_id's category, or null."""
+    return load_category(info, self.category_id)
 
 
 def _category_or_none(record: CategoryRecord | None) -> Category | None:
@@ -86,11 +94,11 @@ class Doctor:
             category_id=model.category_id,
         )
 
-    # Sync resolvers returning the loader's future: a directory page has 100 of these
+    # A sync resolver returning the loader's future: a directory page has 50 of these
     # fields, and an async resolver would add a coroutine and a task to each.
-    @strawberry.field(graphql_type=Category | None)
-    def category(self, info: Info) -> Category | Awaitable[Category | None] | None:
-        return load_category(info, self.category_id)
+    category: Category | Awaitable[Category | None] | None = strawberry.field(
+        resolver=category_of, graphql_type=Category | None
+    )
 
     @strawberry.field(
         description="The doctor's active schedules, by weekday and start time.",
@@ -106,22 +114,10 @@ class Doctor:
 
         return info.context.loaders.schedules_by_doctor_id.load_then(int(self.id), convert)
 
-    @strawberry.field(description="Sessions in [from, to] (at most 62 days), by start time.")
-    async def sessions(
-        self,
-        info: Info,
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
-    ) -> list[Session]:
-        found = await sessions.doctor_sessions(
-            info.context.loaders,
-            doctor_id=int(self.id),
-            time_zone=self.time_zone,
-            start=from_,
-            end=to,
-            now=info.context.clock.now(),
-        )
-        return [Session.from_occurrence(item) for item in found]
+    sessions: list[Session] = strawberry.field(
+        resolver=sessions_between,
+        description="Sessions in [from, to] (at most 62 days), by start time.",
+    )
 
     @strawberry.field(
         description="The first session, from today up to 60 days ahead, that is OPEN right now."

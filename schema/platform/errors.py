@@ -1,4 +1,4 @@
-"""User-facing error types (all implement UserError) and the codes on top-level results."""
+"""Top-level errors: each leaves with extensions.code, and none with internals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 import re
 from collections.abc import Iterator
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -30,68 +29,6 @@ _UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
 def _is_unstorable_text(error: BaseException) -> bool:
     orig = getattr(error, "orig", None)
     return getattr(orig, "sqlstate", None) in _UNSTORABLE_TEXT
-
-
-@strawberry.interface(description="Something the user can fix; every mutation error implements it.")
-class UserError:
-    message: str
-
-
-@strawberry.type(description="A field's problem, named so a form can show it next to the field.")
-class FieldError:
-    field: str
-    message: str
-
-
-@strawberry.type
-class ValidationFailed(UserError):
-    errors: list[FieldError]
-
-    @classmethod
-    def from_result(cls, result: results.ValidationFailed) -> ValidationFailed:
-        return cls(
-            message=result.message,
-            errors=[FieldError(field=e.field, message=e.message) for e in result.errors],
-        )
-
-
-@strawberry.type(description="The thing asked for does not exist, or is not yours to see.")
-class NotFound(UserError):
-    @classmethod
-    def from_result(cls, result: results.NotFound) -> NotFound:
-        return cls(message=result.message)
-
-
-@strawberry.type
-class AlreadyExists(UserError):
-    field: str
-
-    @classmethod
-    def from_result(cls, result: results.AlreadyExists) -> AlreadyExists:
-        return cls(message=result.message, field=result.field)
-
-
-@strawberry.type(description="The action is not possible in the current state.")
-class NotAllowed(UserError):
-    @classmethod
-    def from_result(cls, result: results.NotAllowed) -> NotAllowed:
-        return cls(message=result.message)
-
-
-@strawberry.type(description="The one-time code is wrong, expired, used, or for another purpose.")
-class OtpInvalid(UserError):
-    @classmethod
-    def from_result(cls, result: results.OtpInvalid) -> OtpInvalid:
-        return cls(message=result.message)
-
-
-@strawberry.type(description="Slow down: retry after the given number of seconds.")
-class RateLimited(UserError):
-    retry_after: int
-
-    @classmethod
-    def from_result(cls, result: results.RateLimited) -> RateLimited:
-        return cls(message=result.message, retry_after=result.retry_after)
 
 
 def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:

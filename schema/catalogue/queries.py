@@ -1,10 +1,11 @@
-"""Public discovery root fields: categories, one doctor, the doctor directory."""
+"""The catalogue's root queries: specialties, one doctor, the doctor directory."""
 
 from __future__ import annotations
 
 import strawberry
 
 from resolvers.catalogue import categories, doctors
+from schema.catalogue.inputs import DoctorFilter
 from schema.catalogue.types import (
     Category,
     Doctor,
@@ -14,34 +15,13 @@ from schema.catalogue.types import (
 )
 from schema.platform.context import Info
 from schema.platform.lookahead import Lookahead
-from schema.platform.pagination import PageInfo
+from schema.platform.pagination import PageInfo, edges_of
 
 strawberry.enum(doctors.DoctorOrder, description="How to order doctors.")
 
 
-@strawberry.input(description="Narrows the doctor directory; all parts are optional.")
-class DoctorFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Free text matched against name, description and specialty."
-    )
-    category_ids: list[strawberry.ID] | None = None
-    city: str | None = None
-
-    def to_resolver(self) -> doctors.DoctorFilter:
-        return doctors.DoctorFilter(
-            search=self.search,
-            category_ids=tuple(_int_ids(self.category_ids or [])),
-            city=self.city,
-        )
-
-
-def _int_ids(ids: list[strawberry.ID]) -> list[int]:
-    # An id that is not a number cannot exist; matching nothing is the honest answer.
-    return [int(raw) for raw in ids if str(raw).isdigit()] or ([-1] if ids else [])
-
-
 @strawberry.type
-class DiscoveryQuery:
+class CatalogueQuery:
     @strawberry.field(description="Every specialty, by name.")
     async def categories(self, info: Info) -> list[Category]:
         async with info.context.db.use() as session:
@@ -72,7 +52,7 @@ class DiscoveryQuery:
     async def doctors(
         self,
         info: Info,
-        filter: DoctorFilter | None = None,  # noqa: A002 - the contract's argument name
+        filter: DoctorFilter | None = None,
         order_by: doctors.DoctorOrder = doctors.DoctorOrder.RELEVANCE,
         first: int | None = None,
         after: str | None = None,
@@ -91,8 +71,6 @@ class DiscoveryQuery:
         nodes = await public_doctors(info, page.items, with_schedules=with_schedules)
         return DoctorConnection(
             page_info=PageInfo.from_page(page),
-            edges=[
-                DoctorEdge(cursor=page.cursor(index), node=node) for index, node in enumerate(nodes)
-            ],
+            edges=edges_of(page, DoctorEdge, nodes),
             doctor_filter=doctor_filter,
         )

@@ -1,0 +1,87 @@
+"""Booking's root mutations: book a place, cancel it (patient or doctor), move it along."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from db.enums import AppointmentStatus
+from resolvers.booking import appointments, book
+from schema.booking.inputs import BookAppointmentInput
+from schema.booking.results import (
+    BookAppointmentResult,
+    CancelAppointmentResult,
+    SetAppointmentStatusResult,
+)
+from schema.platform.context import Info
+from schema.platform.ids import int_id
+from schema.platform.results import answer
+
+
+@strawberry.type
+class BookingMutation:
+    @strawberry.mutation(
+        description="Book a place in a session (needs a BOOK_APPOINTMENT code).",
+        graphql_type=BookAppointmentResult,
+    )
+    async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Any:
+        ctx = info.context
+        return answer(
+            await ctx.call(
+                book.book_appointment,
+                request=input.to_resolver(),
+                now=ctx.clock.now(),
+                secret=ctx.settings.secret_key,
+                default_country_code=ctx.settings.default_country_code,
+            )
+        )
+
+    @strawberry.mutation(description="Cancel your booking before its session starts.")
+    async def cancel_my_appointment(
+        self, info: Info, public_id: str, manage_token: str, reason: str | None = None
+    ) -> CancelAppointmentResult:
+        return answer(
+            await info.context.call(
+                appointments.cancel_my_appointment,
+                public_id=public_id,
+                manage_token=manage_token,
+                reason=reason,
+                now=info.context.clock.now(),
+            )
+        )
+
+    @strawberry.mutation(
+        description="Cancel a patient's booking before the session; they get an SMS."
+    )
+    async def cancel_appointment(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> CancelAppointmentResult:
+        doctor = await info.context.require_doctor()
+        return answer(
+            await info.context.call(
+                appointments.cancel_appointment,
+                doctor=doctor,
+                appointment_id=int_id(id),
+                reason=reason,
+                now=info.context.clock.now(),
+            )
+        )
+
+    @strawberry.mutation(
+        description="BOOKED -> ARRIVED (from the session's day) -> COMPLETED; BOOKED -> NO_SHOW "
+        "or COMPLETED once the session started; NO_SHOW -> ARRIVED for a late arrival."
+    )
+    async def set_appointment_status(
+        self, info: Info, id: strawberry.ID, status: AppointmentStatus
+    ) -> SetAppointmentStatusResult:
+        doctor = await info.context.require_doctor()
+        return answer(
+            await info.context.call(
+                appointments.set_appointment_status,
+                doctor=doctor,
+                appointment_id=int_id(id),
+                status=status,
+                now=info.context.clock.now(),
+            )
+        )
