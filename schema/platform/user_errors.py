@@ -53,9 +53,17 @@ class UserError:
         return code_of(type(self).__name__)
 
 
+FieldErrorCode = strawberry.enum(
+    results.FieldProblem,
+    name="FieldErrorCode",
+    description="What is wrong with one field, for programs (the message is for people).",
+)
+
+
 @strawberry.type(description="A field's problem, named so a form can show it next to the field.")
 class FieldError:
     field: str
+    code: results.FieldProblem = strawberry.field(graphql_type=FieldErrorCode)
     message: str
 
 
@@ -68,7 +76,9 @@ class ValidationFailed(UserError):
     def from_result(cls, result: results.ValidationFailed) -> ValidationFailed:
         return cls(
             message=result.message,
-            errors=[FieldError(field=e.field, message=e.message) for e in result.errors],
+            errors=[
+                FieldError(field=e.field, code=e.code, message=e.message) for e in result.errors
+            ],
         )
 
 

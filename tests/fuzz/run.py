@@ -95,7 +95,7 @@ def _schemathesis(
 
 
 def _unexpected_errors(server: Server) -> list[str]:
-    """Bugs the app logged (schema/errors.py log_unexpected) while answering the fuzzer."""
+    """Bugs the app logged (schema/platform/errors.py log_unexpected) while answering the fuzzer."""
     return [line for line in server.log().splitlines() if re.search(r"unexpected error", line)]
 
 

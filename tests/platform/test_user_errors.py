@@ -32,6 +32,7 @@ mutation CreateCategoryWithCodes($name: String!) {
   createCategory(name: $name) {
     __typename
     ... on UserError { code message }
+    ... on ValidationFailed { errors { field code message } }
   }
 }
 """
@@ -121,3 +122,5 @@ async def test_an_error_answer_carries_its_code(
     assert answered["data"]["activateDoctor"]["__typename"] == "NotFound"
     assert answered["data"]["activateDoctor"]["code"] == "NOT_FOUND"
     assert invalid["data"]["createCategory"]["code"] == "VALIDATION_FAILED"
+    [problem] = invalid["data"]["createCategory"]["errors"]
+    assert (problem["field"], problem["code"]) == ("name", "REQUIRED")
