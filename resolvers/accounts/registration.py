@@ -15,6 +15,7 @@ from db.models import Account
 from resolvers.accounts.auth import Authenticated, authenticated
 from resolvers.accounts.passwords import hash_password
 from resolvers.accounts.profiles import FormChecker, check_category
+from resolvers.accounts.standing import refuse_suspended
 from resolvers.platform.errors import AlreadyExists, OtpInvalid, Problems, ValidationFailed
 from resolvers.platform.otp import verify_otp
 from settings import Settings
@@ -156,7 +157,11 @@ async def update_profile(
     now: datetime,
     settings: Settings,
 ) -> ProfileUpdated | AlreadyExists | ValidationFailed:
-    """Apply the given fields to the doctor's own profile, all or nothing. Commits."""
+    """Apply the given fields to the doctor's own profile, all or nothing. Commits.
+
+    FORBIDDEN for a suspended doctor, read under the row lock (so a suspension that
+    commits while the edit is in flight wins): "no changes" (resolvers/accounts/standing.py).
+    """
     account = await session.scalar(
         select(Account)
         .where(Account.id == account_id)
@@ -164,6 +169,7 @@ async def update_profile(
         .execution_options(populate_existing=True)
     )
     assert account is not None  # the caller passes the signed-in doctor
+    refuse_suspended(account)
     form = FormChecker(Problems(), settings.default_country_code)
     c = changes
     values: dict[str, object] = {}
