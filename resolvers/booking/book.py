@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from db.enums import AccountRole, AppointmentStatus, DoctorStatus, NotificationChannel, OtpPurpose
 from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.booking.appointments import describe_session
+from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.booking.manage_tokens import derive_token, hash_token, new_salt
 from resolvers.booking.results import (
     Booked,
@@ -35,7 +36,7 @@ from resolvers.booking.results import (
     NotAScheduledDate,
     SessionFull,
 )
-from resolvers.booking.sessions import current_occurrence, next_session_after
+from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
 from resolvers.platform.calendar import Occurrence, SessionStatus, pattern_of, zone_of
 from resolvers.platform.errors import (
     FieldError,
@@ -118,11 +119,17 @@ async def _replay(
     session: AsyncSession, *, key: str, fingerprint: str, secret: str
 ) -> Booked | ValidationFailed | None:
     """The first answer for an idempotency key, as the appointment stands now."""
-    appointment = await session.scalar(
-        select(Appointment).where(Appointment.idempotency_key == key)
-    )
-    if appointment is None:
+    row = (
+        await session.execute(
+            select(Appointment, Schedule, Account)
+            .join(Schedule, Schedule.id == Appointment.schedule_id)
+            .join(Account, Account.id == Schedule.doctor_id)
+            .where(Appointment.idempotency_key == key)
+        )
+    ).first()
+    if row is None:
         return None
+    appointment, schedule, doctor = row[0], row[1], row[2]
     if appointment.idempotency_fingerprint != fingerprint:
         message = "This idempotency key was already used for a different booking."
         return ValidationFailed((FieldError("idempotencyKey", FieldProblem.CONFLICT, message),))
@@ -138,8 +145,21 @@ async def _replay(
         token = derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
         appointment.manage_token_salt = salt
         appointment.manage_token_hash = hash_token(token)
-        await session.commit()
-    return Booked(appointment=appointment, manage_token=token, replayed=True)
+    facts = await _facts(session, schedule, appointment.session_date)
+    await session.commit()
+    return Booked(
+        appointment=appointment,
+        manage_token=token,
+        schedule=schedule,
+        doctor=doctor,
+        facts=facts,
+        replayed=True,
+    )
+
+
+async def _facts(session: AsyncSession, schedule: Schedule, day: date) -> SessionFacts:
+    """The session's vacations and seats taken, as the session loader would read them."""
+    return (await session_facts(session, [schedule.id], day, day)).get(schedule.id, SessionFacts())
 
 
 async def _bookable_schedule(
@@ -176,8 +196,10 @@ async def _duplicate(session: AsyncSession, request: BookingRequest) -> Appointm
     )
 
 
-async def _take_seat(session: AsyncSession, schedule: Schedule, day: date) -> int | None:
-    """Take a seat and the next queue number in one atomic statement; None when full.
+async def _take_seat(
+    session: AsyncSession, schedule: Schedule, day: date
+) -> tuple[int, int] | None:
+    """Take a seat in one atomic statement: (queue number, seats now taken); None when full.
 
     Concurrent bookings of one session queue on this row's lock (a transaction
     pooler changes nothing: it is one statement inside the transaction).
@@ -197,9 +219,10 @@ async def _take_seat(session: AsyncSession, schedule: Schedule, day: date) -> in
                 else SessionSeats.booked_count < schedule.patient_limit
             ),
         )
-        .returning(SessionSeats.last_queue_number)
+        .returning(SessionSeats.last_queue_number, SessionSeats.booked_count)
     )
-    return await session.scalar(statement)
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def book_appointment(
@@ -238,8 +261,14 @@ async def _attempt(
             session, schedule=schedule, zone=zone, day=checked.day, now=now
         )
         return NotAScheduledDate(next_session=upcoming)
-    current = await current_occurrence(
-        session, schedule=schedule, zone=zone, day=checked.day, now=now
+    facts = await _facts(session, schedule, checked.day)
+    current = occurrence_on(
+        schedule,
+        checked.day,
+        zone=zone,
+        vacations=facts.vacations,
+        booked=facts.booked.get(checked.day, 0),
+        now=now,
     )
     refusal = _refusal(current)
     if refusal is not None:
@@ -267,6 +296,7 @@ async def _attempt(
         checked,
         schedule=schedule,
         doctor=doctor,
+        facts=facts,
         fingerprint=fingerprint,
         now=now,
         secret=secret,
@@ -294,6 +324,7 @@ async def _book(
     *,
     schedule: Schedule,
     doctor: Account,
+    facts: SessionFacts,
     fingerprint: str,
     now: datetime,
     secret: str,
@@ -304,8 +335,8 @@ async def _book(
         await savepoint.rollback()
         await session.commit()
         return DuplicateBooking(existing=existing)
-    queue_number = await _take_seat(session, schedule, request.day)
-    if queue_number is None:
+    seat = await _take_seat(session, schedule, request.day)
+    if seat is None:
         await savepoint.rollback()
         zone = zone_of(doctor)
         full = await current_occurrence(
@@ -313,6 +344,7 @@ async def _book(
         )
         await session.commit()
         return SessionFull(session=full)
+    queue_number, taken = seat
     salt = new_salt()
     appointment = Appointment(
         schedule_id=schedule.id,
@@ -349,7 +381,15 @@ async def _book(
     )
     await savepoint.commit()
     await session.commit()
-    return Booked(appointment=appointment, manage_token=token)
+    # No vacation covers the day (it would have refused), and the seats are as just taken.
+    seats = SessionFacts(vacations=facts.vacations, booked={request.day: taken})
+    return Booked(
+        appointment=appointment,
+        manage_token=token,
+        schedule=schedule,
+        doctor=doctor,
+        facts=seats,
+    )
 
 
 async def _lost_race(

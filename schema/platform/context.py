@@ -98,9 +98,16 @@ class Context:
 
         What every root field does with a resolver; typed by the resolver's result (its
         keyword arguments are checked by the tests that run every operation, not by mypy).
+        A result that carries what its answer reads (``prime_loaders``, as a booking does)
+        hands it to the request's loaders, so the answer needs no statement after the
+        resolver's commit.
         """
         async with self.db.use() as session:
-            return await resolver(session=session, **arguments)
+            result = await resolver(session=session, **arguments)
+        prime = getattr(result, "prime_loaders", None)
+        if prime is not None:
+            prime(self.loaders)
+        return result
 
     @staticmethod
     def is_active_doctor(account: Account) -> bool:
