@@ -1,4 +1,4 @@
-"""Gunicorn settings: Uvicorn workers sized from WEB_CONCURRENCY, graceful shutdown."""
+"""Gunicorn settings: Uvicorn workers from WEB_CONCURRENCY, bounded clients, a graceful stop."""
 
 import multiprocessing
 import os
@@ -6,11 +6,16 @@ import os
 from app.logs import logging_config
 from settings import get_settings
 
+settings = get_settings()
+
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One worker per core by default: each worker is a single event loop.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
-# uvloop and httptools when installed (they are, see requirements.txt).
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn-worker's worker with uvloop and a bounded httptools protocol (app/server.py):
+# MAX_HEADER_BYTES, MAX_HEADER_COUNT and HEADER_TIMEOUT_SECONDS are enforced there, as
+# gunicorn's limit_request_* settings never reach Uvicorn's parser; BODY_TIMEOUT_SECONDS
+# and MAX_REQUEST_BYTES in the app (app/middleware.py).
+worker_class = "app.server.UvicornWorker"
 # PaaS platforms send SIGTERM and wait about 30 s; finish in-flight requests well before.
 graceful_timeout = 20
 timeout = 30
@@ -23,7 +28,13 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn's and Uvicorn's own lines in the app's format (JSON in production).
-logconfig_dict = logging_config(get_settings())
+logconfig_dict = logging_config(settings)
+# gunicorn's control socket (gunicornc) defaults to one path per user, so a second
+# instance on the host takes the first one's over: off unless GUNICORN_CONTROL_SOCKET
+# names a path for this instance.
+control_socket_disable = settings.control_socket is None
+if settings.control_socket is not None:
+    control_socket = settings.control_socket
 
 
 def post_fork(server: object, worker: object) -> None:

@@ -81,6 +81,18 @@ class Settings:
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 2000
     max_request_bytes: int = 64 * 1024
+    # What one connection may hold before the app sees a request (app/server.py): the
+    # request line and headers together (a JWT and the usual browser headers are under
+    # 4 KiB; a GET query travels in the URL), and how many header fields.
+    max_header_bytes: int = 32 * 1024
+    max_header_count: int = 100
+    # Seconds a client may take to send its request line and headers (from connecting,
+    # or from the first byte of a later request on the connection), and its body.
+    header_timeout_seconds: int = 10
+    body_timeout_seconds: int = 30
+    # gunicorn's control socket (gunicornc); None: off. Its default path is one per
+    # user, so a second instance on the host would take over the first one's.
+    control_socket: str | None = None
     # None: on in development, off in production (introspection also governs
     # "Did you mean ...?" suggestions, which would leak the schema just the same).
     graphql_introspection: bool | None = None
@@ -147,6 +159,11 @@ class Settings:
             graphql_max_aliases=_int(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
             graphql_max_tokens=_int(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
             max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 64 * 1024, minimum=1024),
+            max_header_bytes=_int(env, "MAX_HEADER_BYTES", 32 * 1024, minimum=1024),
+            max_header_count=_int(env, "MAX_HEADER_COUNT", 100, minimum=10),
+            header_timeout_seconds=_int(env, "HEADER_TIMEOUT_SECONDS", 10, minimum=1),
+            body_timeout_seconds=_int(env, "BODY_TIMEOUT_SECONDS", 30, minimum=1),
+            control_socket=env.get("GUNICORN_CONTROL_SOCKET", "").strip() or None,
             graphql_introspection=_flag(env, "GRAPHQL_INTROSPECTION"),
             graphiql=_flag(env, "GRAPHIQL"),
             notification_sender=sender,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.graphiql import page as graphiql_page
@@ -21,7 +22,7 @@ from db.session import Database
 from resolvers.platform.clock import Clock, SystemClock
 from schema import build_schema
 from schema.platform.guards import Limits
-from schema.platform.view import GraphQLView
+from schema.platform.view import GraphQLView, refusal
 from settings import Settings, get_settings
 
 logger = logging.getLogger("medimyth")
@@ -38,6 +39,20 @@ async def readyz(request: Request) -> JSONResponse:
     if await database.ping():
         return JSONResponse({"status": "ready", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+# What an Origin header looks like; anything else is not echoed back in the answer.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+async def cors_off(request: Request) -> Response:
+    """A CORS preflight when no origin is allowed: say so, and what to set (not a bare 405)."""
+    origin = request.headers.get("origin")
+    if origin is None or "access-control-request-method" not in request.headers:
+        return PlainTextResponse("Method Not Allowed", 405, headers={"Allow": "GET, POST"})
+    shown = origin if _ORIGIN.fullmatch(origin) else "https://your.app"
+    message = f"CORS is off: set CORS_ORIGINS={shown} to allow this origin."
+    return refusal(403, message, "FORBIDDEN")
 
 
 def create_app(
@@ -91,14 +106,24 @@ def create_app(
             )
         )
     # Inside CORS, so a browser can read the 413 of an allowed origin.
-    middleware.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes))
+    middleware.append(
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_request_bytes,
+            read_seconds=float(settings.body_timeout_seconds),
+        )
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/static/graphiql/{name}", serve_asset, methods=["GET"]),
+    ]
+    if not settings.cors_origins:
+        # With CORS on, CORSMiddleware answers every preflight before any route.
+        routes.append(Route("/graphql", cors_off, methods=["OPTIONS"]))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/static/graphiql/{name}", serve_asset, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

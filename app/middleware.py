@@ -1,13 +1,16 @@
-"""ASGI middleware every request passes: request id, security headers, the log line, body limit."""
+"""ASGI middleware every request passes: request id, security headers, the log line, body limits."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.stats import counting_statements
@@ -24,6 +27,9 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 # JSON answers never render as a page; the GraphiQL page sends its own, stricter policy.
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=63072000; includeSubDomains"
+# nginx's "client closed request": the client went away before its request was read,
+# so nothing was answered. Only ever in the log line.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
@@ -76,6 +82,10 @@ class RequestContextMiddleware:
         with bound_request(facts), counting_statements() as statements:
             try:
                 await self.app(scope, receive, send_with_headers)
+            except ClientDisconnect:
+                # Not a failure of ours, and nobody is left to answer: no traceback, no 500.
+                if status is None:
+                    status = CLIENT_CLOSED_REQUEST
             except Exception:
                 logger.exception("unhandled error")
                 if status is not None:
@@ -114,16 +124,25 @@ class _BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    """413 for a body over the limit: by Content-Length at once, else by counting the bytes.
+class _BodyTooSlow(Exception):
+    pass
 
-    Counting catches chunked bodies (no Content-Length) and a Content-Length that
-    lies; the app is stopped at the first chunk past the limit, before it parses.
+
+class BodyLimitMiddleware:
+    """413 for a body over the size limit, 408 for one that does not arrive in time.
+
+    Size: by Content-Length at once, else by counting the bytes. Counting catches
+    chunked bodies (no Content-Length) and a Content-Length that lies; the app is
+    stopped at the first chunk past the limit, before it parses. Time: the whole
+    body must arrive within ``read_seconds`` of the request reaching the app, so a
+    client sending a byte now and then cannot hold a connection (and its request)
+    open; the 408 closes the connection, so the rest of that body is never read.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, read_seconds: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_seconds = read_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,15 +153,28 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
             return
         received = 0
+        more_body = True
         responding = False
+        deadline = None
+        if self.read_seconds is not None:
+            deadline = asyncio.get_running_loop().time() + self.read_seconds
 
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+        async def guarded_receive() -> Message:
+            nonlocal received, more_body
+            if more_body and deadline is not None:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise _BodyTooSlow from None
+            else:
+                # After the body, receive() waits for the disconnect: no deadline there.
+                message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise _BodyTooLarge
+                more_body = message.get("more_body", False)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -151,12 +183,23 @@ class BodyLimitMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, counted_receive, watched_send)
+            await self.app(scope, guarded_receive, watched_send)
         except _BodyTooLarge:
             if responding:
                 raise
             await self._too_large(scope, receive, send)
+        except _BodyTooSlow:
+            if responding:
+                raise
+            message = f"The request body was not received within {self.read_seconds:g} seconds."
+            await _closing(refusal(408, message))(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
         await refusal(413, message)(scope, receive, send)
+
+
+def _closing(response: Response) -> Response:
+    """The response, and the connection closed after it (Uvicorn honours the header)."""
+    response.headers["Connection"] = "close"
+    return response

@@ -133,3 +133,31 @@ async def test_without_configured_origins_no_origin_is_allowed(client: httpx.Asy
     response = await client.options("/graphql", headers=preflight(ALLOWED))
     # then
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_preflight_without_configured_origins_says_how_to_allow_one(
+    client: httpx.AsyncClient,
+) -> None:
+    # when a frontend on another origin sends a preflight to an API with CORS off
+    response = await client.options("/graphql", headers=preflight(ALLOWED))
+    # then the refusal names the setting and the value that would allow it (not a bare 405)
+    assert response.status_code == 403
+    assert response.json()["errors"] == [
+        {
+            "message": f"CORS is off: set CORS_ORIGINS={ALLOWED} to allow this origin.",
+            "extensions": {"code": "FORBIDDEN"},
+        }
+    ]
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_the_cors_refusal_never_echoes_a_strange_origin(client: httpx.AsyncClient) -> None:
+    # when the Origin header is not an origin, and when an OPTIONS request is no preflight
+    strange = await client.options("/graphql", headers=preflight('"><script>'))
+    plain = await client.options("/graphql")
+    # then the advice shows a placeholder, and a plain OPTIONS is still a 405
+    assert strange.status_code == 403
+    assert "CORS_ORIGINS=https://your.app " in strange.json()["errors"][0]["message"]
+    assert "script" not in strange.text
+    assert plain.status_code == 405
+    assert plain.headers["allow"] == "GET, POST"
