@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from db.outage import database_connected
 from db.stats import record_statement
 from settings import PoolMode, Settings
 
@@ -150,6 +151,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
         event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
+        # A new connection ends any outage the requests have been counting (db/outage.py).
+        event.listen(self.engine.sync_engine, "connect", database_connected)
         params = transaction_settings(settings)
         info: dict[str, Any] = {}
         if settings.db_pool_mode is PoolMode.TRANSACTION:

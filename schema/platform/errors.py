@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from db.outage import UNAVAILABLE_MESSAGE, is_database_unavailable, outage
 from db.session import is_statement_timeout
 from resolvers.platform import errors as results
 from schema.platform.request_facts import current_request_id
@@ -46,6 +47,9 @@ def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
         # The API promises four codes; a timeout is the server's failure, told apart
         # by its message (and logged as a warning, not as a bug).
         code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, TIMEOUT_MESSAGE
+    elif is_database_unavailable(original):
+        # The server's failure too, and a passing one: told apart so a client retries.
+        code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, UNAVAILABLE_MESSAGE
     elif _is_unstorable_text(original):
         code, message = results.ErrorCode.BAD_USER_INPUT, UNSTORABLE_MESSAGE
     else:
@@ -84,6 +88,7 @@ class ErrorCodes(SchemaExtension):
 
 def log_unexpected(error_list: list[GraphQLError]) -> None:
     """Log bugs with their traceback; expected, coded errors are not worth a stack trace."""
+    counted = False
     for error in error_list:
         original = error.original_error
         if original is None or isinstance(original, results.CodedError):
@@ -95,5 +100,10 @@ def log_unexpected(error_list: list[GraphQLError]) -> None:
         if is_statement_timeout(original):
             # Expected under load or for a costly query; the limit did its job.
             logger.warning("statement timeout in %s", error.path)
+        elif is_database_unavailable(original):
+            # Counted once per request, and logged once per outage (db/outage.py).
+            if not counted:
+                outage.request_failed(original)
+                counted = True
         else:
             logger.error("unexpected error in %s", error.path, exc_info=original)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from db import embedded
+from db.outage import UNAVAILABLE_MESSAGE
 from tests.drills.support import (
     CATEGORIES,
     Server,
@@ -24,6 +26,21 @@ pytestmark = [pytest.mark.drill, pytest.mark.slow]
 WORKERS = 2
 POOL_SIZE = 3
 MAX_OVERFLOW = 2
+
+
+def outage_log(server: Server) -> tuple[int, list[int]]:
+    """How many outages the workers logged as begun, and the count each end line gave.
+
+    The log must be quiet but truthful: no traceback and no "unexpected error" for a
+    database that is down, one warning per worker when it goes, one with a count
+    when it is back.
+    """
+    log = server.log()
+    assert "unexpected error" not in log
+    assert "Traceback" not in log
+    began = log.count("database unavailable (")
+    ended = [int(n) for n in re.findall(r"database available again; (\d+) requests failed", log)]
+    return began, ended
 
 
 async def test_a_server_started_while_the_database_is_down_recovers_without_a_restart(
@@ -52,12 +69,19 @@ async def test_a_server_started_while_the_database_is_down_recovers_without_a_re
     assert all(response.json()["data"] is None for response in down)
     assert all(len(response.json()["data"]["categories"]) == 8 for response in up)
     assert server.process.poll() is None
+    # and the log said so once, with the count, where it used to hold ten tracebacks
+    assert {response.json()["errors"][0]["message"] for response in down} == {UNAVAILABLE_MESSAGE}
+    began, ended = outage_log(server)
+    assert 1 <= began <= WORKERS
+    assert len(ended) == began
+    assert sum(ended) == len(down)
     record(
         "database down at start",
         readyz_while_down=ready_while_down,
         coded_errors=f"{len(down)}/{len(down)} {sorted(codes)}",
         seconds_to_ready_after_start=f"{ready_after:.2f}",
         ok_after=f"{len(up)}/{len(up)}",
+        outage_log_lines=f"{began} begun, {len(ended)} ended {ended}",
     )
 
 
@@ -92,6 +116,11 @@ async def test_a_database_restart_under_load_fails_a_bounded_burst_and_leaks_not
     connections = await client_backends(url)
     assert connections <= WORKERS * (POOL_SIZE + MAX_OVERFLOW)
     await wait_for(server, "/readyz", 200, within=5)
+    # and the log told the outage once per worker, counting every failed request
+    began, ended = outage_log(server)
+    assert 1 <= began <= WORKERS
+    assert len(ended) == began
+    assert sum(ended) == len(failed)
     record(
         "database restart under load",
         requests=len(outcomes),
@@ -101,5 +130,6 @@ async def test_a_database_restart_under_load_fails_a_bounded_burst_and_leaks_not
         ok_after_restart=f"{len(after)}/{len(after)}",
         connections_after=connections,
         connection_bound=WORKERS * (POOL_SIZE + MAX_OVERFLOW),
+        outage_log_lines=f"{began} begun, {len(ended)} ended {ended}",
         load_seconds=f"{time.monotonic() - started:.1f}",
     )
