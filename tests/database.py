@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from db.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,11 +34,34 @@ def server_url() -> tuple[str, Callable[[], None]]:
             private = asyncio.run(create_database(url, prefix="medimyth_test"))
             return private, lambda: asyncio.run(drop_database(private))
         return url, lambda: None
+    url, _server, remove = private_server("medimyth-test-", database="medimyth_test")
+    return url, remove
+
+
+def private_server(prefix: str, *, database: str) -> tuple[str, EmbeddedServer, Callable[[], None]]:
+    """An embedded PostgreSQL in a fresh temporary directory, and what removes both.
+
+    The server's cleanup deletes its data directory only; the directory made for it
+    goes too, so no run leaves an empty medimyth-* directory behind in /tmp.
+    """
     from db import embedded
 
-    data_dir = Path(tempfile.mkdtemp(prefix="medimyth-test-")) / "postgres"
-    url, server = embedded.start_server(data_dir, database="medimyth_test", cleanup="delete")
-    return url, server.cleanup
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        url, server = embedded.start_server(
+            scratch / "postgres", database=database, cleanup="delete"
+        )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+    def remove() -> None:
+        try:
+            server.cleanup()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    return url, server, remove
 
 
 def asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,8 +36,7 @@ def _seed(url: str) -> None:
 @pytest.fixture
 def cluster() -> Iterator[tuple[str, embedded.EmbeddedServer]]:
     """A PostgreSQL of the drill's own with the demo data: stopping it disturbs nobody else."""
-    data_dir = Path(tempfile.mkdtemp(prefix="medimyth-drill-")) / "postgres"
-    url, server = embedded.start_server(data_dir, database="drill", cleanup="delete")
+    url, server, remove = testdb.private_server("medimyth-drill-", database="drill")
     try:
         testdb.alembic(url, "upgrade", "head")
         _seed(url)
@@ -47,7 +44,7 @@ def cluster() -> Iterator[tuple[str, embedded.EmbeddedServer]]:
     finally:
         # A drill may leave it stopped; cleanup() expects a running server.
         embedded.restart(server)
-        server.cleanup()
+        remove()
 
 
 @pytest.fixture
