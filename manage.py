@@ -272,28 +272,44 @@ def run(*, bind: str, workers: int | None) -> int:
         "  Stop with Ctrl-C.\n",
         flush=True,
     )
+    # Each child in a process group of its own, so Ctrl-C reaches this process only and
+    # is passed on as one SIGTERM: gunicorn's graceful stop. Otherwise every process got
+    # the terminal's SIGINT as well, and gunicorn logged a warning for each of its
+    # workers (a worker stopped by SIGINT is one it did not stop).
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:app", "-c", "gunicorn.conf.py"],
             cwd=ROOT,
             env=env,
+            process_group=0,
         ),
         # The outbox worker: delivers OTP codes and other messages (to this log by default).
-        subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=ROOT, env=env),
+        subprocess.Popen(
+            [sys.executable, "manage.py", "worker"], cwd=ROOT, env=env, process_group=0
+        ),
     ]
     return _supervise(processes)
 
 
 def _supervise(processes: Sequence[subprocess.Popen[bytes]]) -> int:
-    """Wait for the children; pass Ctrl-C and SIGTERM on so they shut down gracefully."""
+    """Wait for the children; pass Ctrl-C, SIGTERM and SIGHUP on as a graceful stop.
+
+    A second Ctrl-C is passed on as SIGINT: gunicorn's quick stop, for the impatient.
+    """
+    stops = 0
 
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stops
+        stops += 1
+        sent = signal.SIGINT if signum == signal.SIGINT and stops > 1 else signal.SIGTERM
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(sent)
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
+    # SIGHUP too: the children no longer share the terminal's process group, so a
+    # closed terminal would otherwise leave them running.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
     codes = [process.wait() for process in processes]
     return max(codes, default=0)
 
