@@ -19,6 +19,10 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 254
 OTP_CODE = re.compile(r"\d{6}")
+# IANA names: "/"-separated parts of ASCII letters, digits, "_", "-" and "+" (Etc/GMT+5);
+# the longest is about 30 characters.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+MAX_ZONE_LENGTH = 64
 
 # Deliberately loose: one "@", something on both sides, a dot in the domain, no spaces.
 # The OTP to the phone and the admin's review are the real checks of who registers.
@@ -35,6 +39,21 @@ MAX_LENGTHS = {
     "referralCode": 32,
     "profilePictureUrl": 2000,
 }
+
+
+def _is_zone_name(value: str) -> bool:
+    """Whether ``value`` names an IANA time zone this server knows.
+
+    The shape is checked before zoneinfo sees the name: it reads a file of that name,
+    and a very long one fails with OSError (file name too long), not ZoneInfoNotFoundError.
+    """
+    if len(value) > MAX_ZONE_LENGTH or not _ZONE_NAME.fullmatch(value):
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def clean_email(raw: str) -> str:
@@ -111,9 +130,7 @@ class FormChecker:
 
     def time_zone(self, field: str, raw: str) -> str:
         value = raw.strip()
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if not _is_zone_name(value):
             self.problems.add(
                 field,
                 FieldProblem.INVALID_CHOICE,

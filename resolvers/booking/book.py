@@ -37,7 +37,13 @@ from resolvers.booking.results import (
     SessionFull,
 )
 from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
-from resolvers.platform.calendar import Occurrence, SessionStatus, pattern_of, zone_of
+from resolvers.platform.calendar import (
+    Occurrence,
+    SessionStatus,
+    outside_window,
+    pattern_of,
+    zone_of,
+)
 from resolvers.platform.errors import (
     FieldError,
     FieldProblem,
@@ -67,9 +73,11 @@ class BookingRequest:
 
 
 def _checked(
-    request: BookingRequest, *, default_country_code: str
+    request: BookingRequest, *, default_country_code: str, now: datetime
 ) -> BookingRequest | ValidationFailed:
     problems = Problems()
+    if (outside := outside_window(request.day, now=now)) is not None:
+        problems.add("date", FieldProblem.OUT_OF_RANGE, outside)
     name = single_line(request.patient_name)
     if not name:
         problems.add("patientName", FieldProblem.REQUIRED, "The patient's name is required.")
@@ -233,7 +241,7 @@ async def book_appointment(
     secret: str,
     default_country_code: str,
 ) -> BookingResult:
-    checked = _checked(request, default_country_code=default_country_code)
+    checked = _checked(request, default_country_code=default_country_code, now=now)
     if isinstance(checked, ValidationFailed):
         return checked
     result = await _attempt(session, checked, now=now, secret=secret)

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import secrets
 
+from resolvers.platform.text import ascii_number
+
 PUBLIC_ID_PREFIX = "MMA-"
 
 
@@ -40,5 +42,5 @@ def parse_public_id(public_id: str) -> int | None:
     raw = public_id.strip().upper()
     if not raw.startswith(PUBLIC_ID_PREFIX):
         return None
-    number = raw[len(PUBLIC_ID_PREFIX) :]
-    return int(number) if number.isdigit() and len(number) < 18 else None
+    # At most 17 digits: any key an identity column can hold comes out unchanged.
+    return ascii_number(raw[len(PUBLIC_ID_PREFIX) :], max_digits=17)

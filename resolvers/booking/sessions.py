@@ -19,6 +19,7 @@ from resolvers.platform.calendar import (
     SessionStatus,
     VacationSpan,
     check_range,
+    check_span,
     occurrence,
     pattern_of,
     rules_of,
@@ -104,8 +105,8 @@ async def load_sessions(
 async def doctor_sessions(
     loaders: Loaders, *, doctor_id: int, time_zone: str, start: date, end: date, now: datetime
 ) -> list[Occurrence]:
-    """A doctor's sessions in a window of at most 62 days (BadUserInput otherwise)."""
-    check_range(start, end)
+    """A doctor's sessions in a range of at most 62 days in the date window (else BadUserInput)."""
+    check_range(start, end, now=now)
     zone = ZoneInfo(time_zone)
     schedules = await loaders.schedules_by_doctor_id.load(doctor_id)
     return await load_sessions(
@@ -218,10 +219,15 @@ class SessionFilter:
 async def searchable_schedules(
     *, session: AsyncSession, session_filter: SessionFilter
 ) -> list[tuple[Schedule, Account]]:
-    """Active schedules of public doctors matching the filter, with their doctors (one read)."""
-    check_range(session_filter.start, session_filter.end)
+    """Active schedules of public doctors matching the filter, with their doctors (one read).
+
+    The range's shape only: find_sessions, which knows the clock, checks the date window.
+    """
+    check_span(session_filter.start, session_filter.end)
     days = (session_filter.end - session_filter.start).days + 1
-    weekdays = {(session_filter.start + timedelta(days=n)).weekday() for n in range(min(days, 7))}
+    # Counted round the week, not by adding days: no date past 9999-12-31 is ever made.
+    first = session_filter.start.weekday()
+    weekdays = {(first + n) % 7 for n in range(min(days, 7))}
     query = (
         select(Schedule, Account)
         .join(Account, Account.id == Schedule.doctor_id)
@@ -249,6 +255,7 @@ async def find_sessions(
     Pages are offsets into the ordered list, which is recomputed per request: a
     booking between two pages can move a session out of an only-bookable list.
     """
+    check_range(session_filter.start, session_filter.end, now=now)
     limit = page_size(first)
     offset = decode_cursor(after)
     found = await load_sessions(

@@ -33,6 +33,7 @@ from db.models import Account, Category, Schedule, ScheduleRecord
 from resolvers.catalogue.loaders import SCHEDULE_COLUMNS, SCHEDULE_ORDER
 from resolvers.catalogue.records import PublicDoctorRow, ScheduleRow, check_columns
 from resolvers.platform.pagination import Page, decode_cursor, page_size
+from resolvers.platform.text import ascii_number
 
 PUBLIC_ID_PREFIX = "MMD-"
 MAX_SEARCH_LENGTH = 100
@@ -63,8 +64,7 @@ def parse_public_id(public_id: str) -> int | None:
     raw = public_id.strip().upper()
     if not raw.startswith(PUBLIC_ID_PREFIX):
         return None
-    number = raw[len(PUBLIC_ID_PREFIX) :]
-    return int(number) if number.isdigit() and len(number) < 10 else None
+    return ascii_number(raw[len(PUBLIC_ID_PREFIX) :], max_digits=9)
 
 
 _accounts = Account.__table__.c

@@ -13,6 +13,16 @@ from db.models import Account, ScheduleRecord
 from resolvers.platform.errors import BadUserInput
 
 MAX_RANGE_DAYS = 62
+# Every date a request gives (session ranges, booking dates, vacations) lies in this
+# window around today: last year's calendar stays readable, and plans may reach five
+# years ahead. Beyond it nothing real happens, and near year 1 or 9999 date arithmetic
+# (opening days before, the next day) would leave Python's calendar.
+WINDOW_YEARS_BACK = 1
+WINDOW_YEARS_AHEAD = 5
+# Schedules' times are wall-clock times in the doctor's zone: an offset means nothing there.
+OFFSET_REFUSED = (
+    "Give the time without an offset, e.g. 18:30: sessions run in the doctor's time zone."
+)
 # An open-ended session occupies this long from its start when testing conflicts.
 OPEN_ENDED_MINUTES = 60
 
@@ -55,8 +65,60 @@ def today_in(zone: ZoneInfo, now: datetime) -> date:
     return now.astimezone(zone).date()
 
 
-def check_range(start: date, end: date, *, max_days: int = MAX_RANGE_DAYS) -> None:
-    """A date range a request may ask for: ``end`` not before ``start``, at most max_days days."""
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The dates a request may name, inclusive at both ends."""
+
+    first: date
+    last: date
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Dates must lie between {self.first.isoformat()} and {self.last.isoformat()}"
+            f" ({WINDOW_YEARS_BACK} year before today to {WINDOW_YEARS_AHEAD} years after)."
+        )
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_window(now: datetime) -> DateWindow:
+    """The window around today (UTC; a day either way matters nothing at this size)."""
+    today = now.astimezone(UTC).date()
+    return DateWindow(
+        first=_years_later(today, -WINDOW_YEARS_BACK), last=_years_later(today, WINDOW_YEARS_AHEAD)
+    )
+
+
+def outside_window(*days: date, now: datetime) -> str | None:
+    """The window's message when some day lies outside it, else None (for field problems)."""
+    window = date_window(now)
+    return None if all(window.holds(day) for day in days) else window.message
+
+
+def check_window(*days: date, now: datetime) -> None:
+    """Dates a query names must lie in the window (BadUserInput otherwise)."""
+    message = outside_window(*days, now=now)
+    if message is not None:
+        raise BadUserInput(message)
+
+
+def check_range(start: date, end: date, *, now: datetime, max_days: int = MAX_RANGE_DAYS) -> None:
+    """A date range a query may ask for: in the window, and a span check_span accepts."""
+    check_window(start, end, now=now)
+    check_span(start, end, max_days=max_days)
+
+
+def check_span(start: date, end: date, *, max_days: int = MAX_RANGE_DAYS) -> None:
+    """``end`` not before ``start``, and at most max_days days from one to the other."""
     if end < start:
         raise BadUserInput("to must not be before from")
     if (end - start).days + 1 > max_days:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from resolvers.platform.errors import BadUserInput
+from resolvers.platform.text import ascii_number
 
 T = TypeVar("T")
 
@@ -29,9 +30,11 @@ def decode_cursor(cursor: str | None) -> int:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput("after is not a cursor this API issued") from None
-    if not raw.startswith(_PREFIX) or not raw[len(_PREFIX) :].isdigit():
+    # Nine digits: more than any list holds, and within what SQL's OFFSET accepts.
+    offset = ascii_number(raw[len(_PREFIX) :], max_digits=9) if raw.startswith(_PREFIX) else None
+    if offset is None:
         raise BadUserInput("after is not a cursor this API issued")
-    return int(raw[len(_PREFIX) :]) + 1
+    return offset + 1
 
 
 def page_size(first: int | None) -> int:

@@ -9,12 +9,14 @@ from enum import Enum
 
 from db.enums import WEEK_VALUES
 from db.models import Schedule
-from resolvers.platform.calendar import week_order, window_is_possible
+from resolvers.platform.calendar import OFFSET_REFUSED, week_order, window_is_possible
 from resolvers.platform.errors import FieldProblem, Problems, ValidationFailed
 from resolvers.platform.phones import normalize_phone
 from resolvers.platform.text import clean_text
 
 MAX_TEXT = 200
+# The address reaches every patient's SMS about the session (capped there again).
+MAX_ADDRESS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,16 @@ def validate(
     problems = Problems()
     if any(week not in WEEK_VALUES for week in fields.weeks_of_month):
         problems.add("weeksOfMonth", FieldProblem.INVALID_CHOICE, "Weeks are FIRST..FIFTH or LAST.")
-    if fields.end_time is not None and fields.end_time <= fields.start_time:
+    # A time with an offset (the Time scalar parses "18:00+05:30" into one) means nothing
+    # for a weekly session on the doctor's wall clock, and cannot be compared with one.
+    with_offset = [
+        name
+        for name, value in (("startTime", fields.start_time), ("endTime", fields.end_time))
+        if value is not None and value.tzinfo is not None
+    ]
+    for name in with_offset:
+        problems.add(name, FieldProblem.INVALID_FORMAT, OFFSET_REFUSED)
+    if not with_offset and fields.end_time is not None and fields.end_time <= fields.start_time:
         problems.add(
             "endTime",
             FieldProblem.CONFLICT,
@@ -123,6 +134,8 @@ def validate(
             problems.add(name, FieldProblem.TOO_LONG, f"At most {MAX_TEXT} characters.")
     if address is None:
         problems.add("address", FieldProblem.REQUIRED, "The address is required.")
+    elif len(address) > MAX_ADDRESS:
+        problems.add("address", FieldProblem.TOO_LONG, f"At most {MAX_ADDRESS} characters.")
     phone = None
     if clean_text(fields.contact_phone) is not None:
         phone = normalize_phone(

@@ -15,6 +15,7 @@ from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
 from resolvers.accounts.standing import lock_doctor, refuse_suspended
 from resolvers.booking.appointments import cancel_booked, future_booked
+from resolvers.platform.calendar import check_window, outside_window
 from resolvers.platform.errors import (
     BadUserInput,
     FieldProblem,
@@ -57,8 +58,11 @@ class VacationDeleted:
     vacation_id: int
 
 
-def _problems(request: VacationRequest) -> ValidationFailed | None:
+def _problems(request: VacationRequest, *, now: datetime) -> ValidationFailed | None:
     problems = Problems()
+    for name, day in (("start", request.start), ("end", request.end)):
+        if (outside := outside_window(day, now=now)) is not None:
+            problems.add(name, FieldProblem.OUT_OF_RANGE, outside)
     if request.end < request.start:
         problems.add("end", FieldProblem.CONFLICT, "The vacation cannot end before it starts.")
     elif (request.end - request.start).days + 1 > MAX_VACATION_DAYS:
@@ -139,6 +143,7 @@ async def vacation_impact(
     a suspended doctor is refused (FORBIDDEN).
     """
     refuse_suspended(doctor)
+    check_window(request.start, request.end, now=now)
     if request.end < request.start:
         raise BadUserInput("end must not be before start")
     query = select(Schedule).where(Schedule.doctor_id == doctor.id, Schedule.is_active)
@@ -162,7 +167,7 @@ async def create_vacation(
     """Save a vacation; with cancel_affected, cancel the bookings it hits and tell each patient."""
     if doctor.status is not DoctorStatus.ACTIVE:
         return NotAllowed("Your account must be active before you can plan vacations.")
-    invalid = _problems(request)
+    invalid = _problems(request, now=now)
     if invalid is not None:
         return invalid
     result = await _create(session, doctor, request, now=now)

@@ -53,7 +53,8 @@ class CatalogueQuery:
         self,
         info: Info,
         filter: DoctorFilter | None = None,
-        order_by: doctors.DoctorOrder = doctors.DoctorOrder.RELEVANCE,
+        # Nullable: the frontend's $orderBy is, and a null (no choice) means the default.
+        order_by: doctors.DoctorOrder | None = doctors.DoctorOrder.RELEVANCE,
         first: int | None = None,
         after: str | None = None,
     ) -> DoctorConnection:
@@ -62,7 +63,7 @@ class CatalogueQuery:
             page = await doctors.list_public_doctors(
                 session=session,
                 doctor_filter=doctor_filter,
-                order=order_by,
+                order=order_by or doctors.DoctorOrder.RELEVANCE,
                 first=first,
                 after=after,
                 with_total=False,

@@ -15,6 +15,8 @@ from resolvers.platform.calendar import (
     VacationSpan,
     WeeklyPattern,
     check_range,
+    check_span,
+    date_window,
     find_conflicts,
     occurrence,
     session_status,
@@ -295,9 +297,44 @@ def test_a_window_that_closes_before_it_opens_is_impossible() -> None:
 
 def test_a_range_may_span_62_days_but_not_63() -> None:
     # when
-    check_range(date(2026, 12, 1), date(2027, 1, 31))
+    check_span(date(2026, 12, 1), date(2027, 1, 31))
     # then
     with pytest.raises(BadUserInput):
-        check_range(date(2026, 12, 1), date(2027, 2, 1))
+        check_span(date(2026, 12, 1), date(2027, 2, 1))
     with pytest.raises(BadUserInput):
-        check_range(date(2026, 12, 2), date(2026, 12, 1))
+        check_span(date(2026, 12, 2), date(2026, 12, 1))
+
+
+def test_the_date_window_runs_from_a_year_back_to_five_years_ahead() -> None:
+    # given
+    now = datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
+    # when
+    window = date_window(now)
+    # then
+    assert (window.first, window.last) == (date(2025, 12, 1), date(2031, 12, 1))
+    assert "2025-12-01" in window.message
+    assert "2031-12-01" in window.message
+
+
+def test_the_window_from_29_february_ends_on_28_february() -> None:
+    # when
+    window = date_window(datetime(2028, 2, 29, 12, tzinfo=UTC))
+    # then
+    assert (window.first, window.last) == (date(2027, 2, 28), date(2033, 2, 28))
+
+
+def test_a_range_must_lie_in_the_date_window() -> None:
+    # given
+    now = datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
+    # when
+    check_range(date(2025, 12, 1), date(2025, 12, 31), now=now)
+    check_range(date(2031, 11, 1), date(2031, 12, 1), now=now)
+    # then
+    for start, end in [
+        (date(9999, 12, 30), date(9999, 12, 31)),
+        (date(1, 1, 1), date(1, 1, 2)),
+        (date(2025, 11, 30), date(2025, 12, 1)),
+        (date(2031, 12, 1), date(2031, 12, 2)),
+    ]:
+        with pytest.raises(BadUserInput, match="Dates must lie between 2025-12-01 and 2031-12-01"):
+            check_range(start, end, now=now)
