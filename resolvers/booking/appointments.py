@@ -16,10 +16,10 @@ from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
 from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
 from resolvers.accounts.standing import lock_doctor
 from resolvers.booking.manage_tokens import parse_public_id, token_matches
+from resolvers.platform import messages
 from resolvers.platform.calendar import local_instant, today_in
 from resolvers.platform.errors import NotAllowed, NotFound
 from resolvers.platform.outbox import enqueue
-from resolvers.platform.text import clean_text
 
 CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
 
@@ -57,10 +57,15 @@ def can_cancel(status: AppointmentStatus, *, starts_at: datetime, now: datetime)
 
 
 def describe_session(schedule: ScheduleRecord, doctor: Account, day: date) -> str:
+    """A session as a patient's SMS names it (the doctor's words bounded, links removed)."""
     starts = session_start(schedule, doctor, day).astimezone(ZoneInfo(doctor.time_zone))
-    place = schedule.clinic_name or schedule.medical_shop
-    return (
-        f"{doctor.name} at {place}, {schedule.address}, on {starts:%a %d %b %Y} at {starts:%H:%M}"
+    return messages.fill(
+        messages.SESSION,
+        doctor=doctor.name or "",
+        place=schedule.clinic_name or schedule.medical_shop or "",
+        address=schedule.address,
+        day=f"{starts:%a %d %b %Y}",
+        start=f"{starts:%H:%M}",
     )
 
 
@@ -134,19 +139,28 @@ async def cancel_booked(
         appointment.cancelled_at = now
         appointment.cancellation_reason = reason
         by_patient = status is AppointmentStatus.CANCELLED_BY_PATIENT
-        opening = "You cancelled" if by_patient else "The doctor cancelled"
-        because = f" Reason: {reason}" if reason else ""
         where = describe_session(
             schedule_by_id[appointment.schedule_id], doctor, appointment.session_date
         )
+        values: dict[str, str | int] = {
+            "public_id": appointment.public_id,
+            "queue_number": appointment.queue_number,
+            "session": where,
+        }
+        if reason:
+            template = (
+                messages.CANCELLED_BY_PATIENT_WITH_REASON
+                if by_patient
+                else messages.CANCELLED_BY_DOCTOR_WITH_REASON
+            )
+            values["reason"] = reason
+        else:
+            template = messages.CANCELLED_BY_PATIENT if by_patient else messages.CANCELLED_BY_DOCTOR
         enqueue(
             session,
             channel=NotificationChannel.SMS,
             recipient=appointment.patient_phone,
-            body=(
-                f"{opening} appointment {appointment.public_id} "
-                f"(queue #{appointment.queue_number}) with {where}.{because}"
-            ),
+            body=messages.fill(template, **values),
             now=now,
         )
     await session.flush()
@@ -233,7 +247,8 @@ async def _cancel_one(
         schedule_by_id={schedule.id: schedule},
         doctor=doctor,
         status=status,
-        reason=clean_text(reason),
+        # Stored as sent: the patient reads it in the SMS and on the appointment.
+        reason=messages.clean_reason(reason),
         now=now,
     )
     await session.commit()

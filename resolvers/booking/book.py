@@ -37,6 +37,7 @@ from resolvers.booking.results import (
     SessionFull,
 )
 from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
+from resolvers.platform import messages
 from resolvers.platform.calendar import (
     Occurrence,
     SessionStatus,
@@ -381,9 +382,11 @@ async def _book(
         session,
         channel=NotificationChannel.SMS,
         recipient=request.patient_phone,
-        body=(
-            f"Booked: {appointment.public_id}, queue #{queue_number}, with "
-            f"{describe_session(schedule, doctor, request.day)}."
+        body=messages.fill(
+            messages.BOOKED,
+            public_id=appointment.public_id,
+            queue_number=queue_number,
+            session=describe_session(schedule, doctor, request.day),
         ),
         now=now,
     )

@@ -13,6 +13,7 @@ from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
 from db.models import Account, Schedule
 from resolvers.accounts.standing import lock_doctor
 from resolvers.booking.appointments import cancel_booked, describe_session, future_booked
+from resolvers.platform import messages
 from resolvers.platform.calendar import Slot, WeeklyPattern, find_conflicts, slot_of
 from resolvers.platform.errors import (
     FieldError,
@@ -23,7 +24,6 @@ from resolvers.platform.errors import (
     ValidationFailed,
 )
 from resolvers.platform.outbox import enqueue
-from resolvers.platform.text import clean_text
 from resolvers.scheduling.schedule_fields import (
     ScheduleFields,
     SchedulePatch,
@@ -218,10 +218,11 @@ async def _update(
                 session,
                 channel=NotificationChannel.SMS,
                 recipient=appointment.patient_phone,
-                body=(
-                    f"Changed: your appointment {appointment.public_id} "
-                    f"(queue #{appointment.queue_number}) is now with "
-                    f"{describe_session(schedule, doctor, appointment.session_date)}."
+                body=messages.fill(
+                    messages.SESSION_CHANGED,
+                    public_id=appointment.public_id,
+                    queue_number=appointment.queue_number,
+                    session=describe_session(schedule, doctor, appointment.session_date),
                 ),
                 now=now,
             )
@@ -252,7 +253,8 @@ async def delete_schedule(
         schedule_by_id={schedule.id: schedule},
         doctor=doctor,
         status=AppointmentStatus.CANCELLED_BY_DOCTOR,
-        reason=clean_text(reason) or "The doctor no longer holds this session.",
+        # DeleteScheduleResult has no ValidationFailed: a longer reason is cut, not refused.
+        reason=messages.clean_reason(reason) or "The doctor no longer holds this session.",
         now=now,
     )
     await session.commit()

@@ -15,6 +15,7 @@ from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
 from resolvers.accounts.standing import lock_doctor, refuse_suspended
 from resolvers.booking.appointments import cancel_booked, future_booked
+from resolvers.platform import messages
 from resolvers.platform.calendar import check_window, outside_window
 from resolvers.platform.errors import (
     BadUserInput,
@@ -27,7 +28,6 @@ from resolvers.platform.errors import (
 from resolvers.platform.text import clean_text
 
 MAX_VACATION_DAYS = 366
-MAX_REASON = 500
 # PostgreSQL's exclusion_violation: ex_vacation_schedules_no_overlap refused the row.
 EXCLUSION_VIOLATION = "23P01"
 
@@ -69,8 +69,9 @@ def _problems(request: VacationRequest, *, now: datetime) -> ValidationFailed | 
         problems.add(
             "end", FieldProblem.OUT_OF_RANGE, f"A vacation spans at most {MAX_VACATION_DAYS} days."
         )
-    if request.reason is not None and len(request.reason) > MAX_REASON:
-        problems.add("reason", FieldProblem.TOO_LONG, f"At most {MAX_REASON} characters.")
+    # The reason reaches the SMS of every patient a vacation cancels.
+    if len(clean_text(request.reason) or "") > messages.MAX_REASON:
+        problems.add("reason", FieldProblem.TOO_LONG, f"At most {messages.MAX_REASON} characters.")
     if request.schedule_ids is not None and not request.schedule_ids:
         problems.add(
             "scheduleIds",
@@ -223,7 +224,11 @@ async def _create(
             schedule_by_id={schedule.id: schedule for schedule in schedules},
             doctor=doctor,
             status=AppointmentStatus.CANCELLED_BY_DOCTOR,
-            reason=f"The doctor is on vacation{f': {reason}' if reason else ''}.",
+            reason=(
+                messages.fill(messages.ON_VACATION_WITH_REASON, reason=reason)
+                if reason
+                else messages.fill(messages.ON_VACATION)
+            ),
             now=now,
         )
     return VacationSaved(vacation=vacation, cancelled_appointments=cancelled)
