@@ -97,6 +97,9 @@ class Settings:
     # "Did you mean ...?" suggestions, which would leak the schema just the same).
     graphql_introspection: bool | None = None
     graphiql: bool | None = None
+    # The execution fast path (schema/platform/execution.py); off: Strawberry's stock
+    # execution. On only with the graphql-core and Strawberry versions it was verified on.
+    graphql_fast_path: bool = True
     notification_sender: NotificationSender = NotificationSender.LOG
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
@@ -166,6 +169,7 @@ class Settings:
             control_socket=env.get("GUNICORN_CONTROL_SOCKET", "").strip() or None,
             graphql_introspection=_flag(env, "GRAPHQL_INTROSPECTION"),
             graphiql=_flag(env, "GRAPHIQL"),
+            graphql_fast_path=_flag(env, "GRAPHQL_FAST_PATH") is not False,
             notification_sender=sender,
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),

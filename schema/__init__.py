@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
-import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension, ValidationCache
-from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -19,8 +16,7 @@ from schema.booking.queries import BookingQuery
 from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.platform.errors import ErrorCodes, log_unexpected
-from schema.platform.execution import Executor, lean_resolvers
-from schema.platform.extension_runner import PreparedExtensionsRunner
+from schema.platform.execution import FastPathSchema
 from schema.platform.guards import (
     CodedParserCache,
     Limits,
@@ -48,15 +44,8 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
-class MediMythSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        lean_resolvers(self)
-
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        return PreparedExtensionsRunner(execution_context=execution_context, extensions=extensions)
+class MediMythSchema(FastPathSchema):
+    """The fast path (schema/platform/execution.py) when ``fast_path`` and verified, else stock."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -65,13 +54,17 @@ class MediMythSchema(strawberry.Schema):
 
 
 @lru_cache(maxsize=8)
-def build_schema(limits: Limits = Limits()) -> MediMythSchema:
-    """The schema with these limits; cached, so every app with the same limits shares one."""
+def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) -> MediMythSchema:
+    """The schema with these limits; cached, so every app with the same limits shares one.
+
+    ``fast_path``: None follows the limits (the GRAPHQL_FAST_PATH setting); False builds
+    Strawberry's stock execution; True the fast path, on the verified versions only.
+    """
     return MediMythSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+        fast_path=limits.fast_path if fast_path is None else fast_path,
         # Error types not yet reachable from a root field still belong to the contract.
-        execution_context_class=Executor,
         types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
             lambda: ErrorCodes(suggestions=limits.introspection),

@@ -25,12 +25,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
+import strawberry
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
 
+from schema.platform.extension_runner import PreparedExtensionsRunner
 from schema.platform.field_plans import (
     IRREGULAR,
     ObjectField,
@@ -40,7 +45,35 @@ from schema.platform.field_plans import (
     plain_field,
 )
 
-__all__ = ["Executor", "lean_resolvers"]
+__all__ = ["Executor", "FastPathSchema", "lean_resolvers"]
+
+
+class FastPathSchema(strawberry.Schema):
+    """strawberry.Schema with the fast path (Executor, lean resolvers, prepared hooks).
+
+    ``fast_path=False`` builds exactly Strawberry's stock schema: graphql-core's
+    execution context as Strawberry configures it, Strawberry's own extensions
+    runner, Strawberry's resolvers (tests/platform/test_differential.py compares them).
+    """
+
+    def __init__(self, *args: Any, fast_path: bool = True, **kwargs: Any) -> None:
+        if "execution_context_class" in kwargs:
+            raise TypeError("FastPathSchema chooses the execution context: pass fast_path")
+        self.fast_path = fast_path
+        if self.fast_path:
+            kwargs["execution_context_class"] = Executor
+        super().__init__(*args, **kwargs)
+        if self.fast_path:
+            lean_resolvers(self)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        if self.fast_path:
+            return PreparedExtensionsRunner(
+                execution_context=execution_context, extensions=extensions
+            )
+        return super().create_extensions_runner(execution_context, extensions)
 
 
 class Step(NamedTuple):

@@ -34,6 +34,9 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 2000
     introspection: bool = True
+    # Not a limit, but set with them from the settings when the schema is built:
+    # whether it executes on the fast path (schema/platform/execution.py).
+    fast_path: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -42,6 +45,7 @@ class Limits:
             max_aliases=settings.graphql_max_aliases,
             max_tokens=settings.graphql_max_tokens,
             introspection=settings.introspection_enabled,
+            fast_path=settings.graphql_fast_path,
         )
 
 

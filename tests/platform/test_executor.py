@@ -1,4 +1,9 @@
-"""The executor's fast paths answer exactly what graphql-core's full path answers."""
+"""The executor's fast paths answer exactly what graphql-core's full path answers.
+
+Each piece on its own (the executor, then with lean resolvers) against Strawberry's
+stock schema, compared as bytes; tests/platform/test_differential.py compares the
+whole fast path over many more inputs.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import strawberry
 from graphql import GraphQLObjectType
 
 from schema.platform.execution import Executor, lean_resolvers
+from tests.platform.differential import assert_same_bytes, response_json
 
 # A small schema with every case the fast paths decide on: plain scalars and enums,
 # nullable and not, lists of them, a resolver field, a field with arguments, lists of
@@ -224,11 +230,8 @@ async def test_fast_path_answers_like_the_full_path(
     fast = await executor.execute(document, variable_values=variables)
     full = await FULL.execute(document, variable_values=variables)
 
-    # then: same data, same errors (messages, paths, locations)
-    assert fast.data == full.data
-    assert [error.formatted for error in fast.errors or []] == [
-        error.formatted for error in full.errors or []
-    ]
+    # then: the same bytes: data with its key order, errors (messages, paths, locations)
+    assert_same_bytes(response_json(full), response_json(fast), document)
 
 
 async def test_errors_of_the_fast_path_are_the_full_paths_errors() -> None:
@@ -308,7 +311,7 @@ async def test_lean_resolvers_answer_like_strawberrys_wrapper() -> None:
     assert getattr(item.fields["shout"].resolve, "__name__", None) == "plain"
     assert getattr(item.fields["times"].resolve, "__name__", None) != "plain"
     assert getattr(query.fields["later"].resolve, "__name__", None) != "plain"
-    assert fast.data == full.data
+    assert_same_bytes(response_json(full), response_json(fast), document)
     assert fast.errors is None
 
 
