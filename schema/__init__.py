@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 
 from graphql import GraphQLError
@@ -23,6 +24,7 @@ from schema.platform.guards import (
     RecordOperation,
     guard_extensions,
 )
+from schema.platform.scalars import NaiveTime
 from schema.platform.user_errors import (
     AlreadyExists,
     NotAllowed,
@@ -64,6 +66,8 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         fast_path=limits.fast_path if fast_path is None else fast_path,
+        # Sessions run in the doctor's time zone: a time with an offset is refused as input.
+        scalar_overrides={time: NaiveTime},
         # Error types not yet reachable from a root field still belong to the contract.
         types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
