@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-browser test-drills fuzz install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
+.PHONY: run test test-browser test-drills fuzz fuzz-mutations install install-dev lint format typecheck schema migrate check-migrations operations graphiql clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test-drills: install-dev
 # and as an admin; every answer must be typed or coded. FUZZ_ARGS="--max-examples 200" digs deeper.
 fuzz: install-dev
 	$(PY) -m tests.fuzz.run $(FUZZ_ARGS)
+
+# Our own mutation fuzzer (tests/fuzz/mutations.py) on the same kind of live server: the
+# frontend's operations with each variable replaced in turn by hostile values, as anonymous,
+# doctor and admin; fails on a 5xx, INTERNAL_SERVER_ERROR or an "unexpected error" log line.
+# The seed is printed: FUZZ_MUTATIONS_ARGS="--seconds 600 --seed N" repeats and digs deeper.
+FUZZ_MUTATIONS_ARGS ?= --seconds 120
+fuzz-mutations: install-dev
+	$(PY) -m tests.fuzz.mutations $(FUZZ_MUTATIONS_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,7 +47,8 @@ def _manage(url: str, *args: str) -> None:
     )
 
 
-def _token(origin: str, email: str, password: str) -> str:
+def sign_in(origin: str, email: str, password: str) -> str:
+    """An access token from the Login operation, as the frontend gets one."""
     body = {
         "query": operation("Login"),
         "operationName": "Login",
@@ -94,9 +97,29 @@ def _schemathesis(
         return 1
 
 
-def _unexpected_errors(server: Server) -> list[str]:
+def unexpected_errors(server: Server) -> list[str]:
     """Bugs the app logged (schema/platform/errors.py log_unexpected) while answering the fuzzer."""
     return [line for line in server.log().splitlines() if re.search(r"unexpected error", line)]
+
+
+@contextmanager
+def seeded_server(name: str = "fuzz-server") -> Iterator[tuple[Server, str]]:
+    """gunicorn (2 workers, 127.0.0.1) over a private PostgreSQL migrated and seeded with the
+    demo data and an admin (ADMIN_EMAIL); the server and its database URL. Both go afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix="medimyth-fuzz-")) / "postgres"
+    url, cluster = embedded.start_server(data_dir, database="fuzz", cleanup="delete")
+    server: Server | None = None
+    try:
+        testdb.alembic(url, "upgrade", "head")
+        _manage(url, "seed")
+        _manage(url, "create-admin", "--email", ADMIN_EMAIL, "--password", DEMO_PASSWORD)
+        server = start_gunicorn(name, url, workers=2, log_prefix="")
+        asyncio.run(wait_for(server, "/readyz", 200))
+        yield server, url
+    finally:
+        if server is not None:
+            server.stop()
+        cluster.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,19 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    data_dir = Path(tempfile.mkdtemp(prefix="medimyth-fuzz-")) / "postgres"
-    url, cluster = embedded.start_server(data_dir, database="fuzz", cleanup="delete")
-    server: Server | None = None
-    try:
-        testdb.alembic(url, "upgrade", "head")
-        _manage(url, "seed")
-        _manage(url, "create-admin", "--email", ADMIN_EMAIL, "--password", DEMO_PASSWORD)
-        server = start_gunicorn("fuzz-server", url, workers=2, log_prefix="")
-        asyncio.run(wait_for(server, "/readyz", 200))
+    with seeded_server() as (server, _url):
         tokens = {
             "anonymous": None,
-            "doctor": _token(server.origin, DOCTOR_EMAIL, DEMO_PASSWORD),
-            "admin": _token(server.origin, ADMIN_EMAIL, DEMO_PASSWORD),
+            "doctor": sign_in(server.origin, DOCTOR_EMAIL, DEMO_PASSWORD),
+            "admin": sign_in(server.origin, ADMIN_EMAIL, DEMO_PASSWORD),
         }
         codes = {}
         for label in args.passes.split(","):
@@ -135,11 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 seconds=max(left, 1),
             )
-        bugs = _unexpected_errors(server)
-    finally:
-        if server is not None:
-            server.stop()
-        cluster.cleanup()
+        bugs = unexpected_errors(server)
     for line in bugs:
         print(f"server log: {line}", file=sys.stderr)
     failed = [label for label, code in codes.items() if code != 0]
