@@ -6,44 +6,69 @@ info, the resolver wrapper, awaitable checks, value completion dispatched throug
 the wrapping types) and five calls of dispatch per object: most of a request's
 CPU. This executor
 
-- reads a plain field (schema/field_plans.py) straight off the object and coerces
-  it with the field type's own output coercion, the two steps the full path takes;
+- reads a plain field (schema/platform/field_plans.py) straight off the object and
+  coerces it with the field type's own output coercion, the two steps the full
+  path takes;
 - resolves an object field by its attribute or simple sync resolver and, when the
   value is an object already at hand, executes its selection directly (the call
   graphql-core's dispatch ends in); lists of objects likewise, item by item, with
   graphql-core's own error handling per item;
 
-and hands everything else to graphql-core's full path: any plain field whose value
-is null where null is not allowed or fails coercion, awaitable values, nulls,
-deferred or streamed selections, abstract types, middleware. The full path then
-answers, and reports errors, exactly as before; tests/platform/test_executor.py
-runs documents through both executors and requires the same data and errors.
+and hands everything else to graphql-core: a value that is null where null is not
+allowed, that fails coercion, is an exception or is awaitable, goes on through
+graphql-core's own completion *from the value already read* (nothing is read or
+coerced twice); so do abstract types, fields with arguments, permission classes or
+field extensions, and whole requests with middleware (a schema extension's
+``resolve`` hook), exception handlers or incremental delivery.
+
+tests/platform/test_differential.py runs documents through this path and through
+Strawberry's stock path and requires byte-identical responses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import strawberry
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import to_nodes
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+)
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# Private to Strawberry: see schema/platform/field_plans.py for why its backref key is read.
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
 
 from schema.platform.extension_runner import PreparedExtensionsRunner
 from schema.platform.field_plans import (
-    IRREGULAR,
+    AWAIT,
+    COMPLETE,
+    FAILED,
+    LATER,
+    Irregular,
     ObjectField,
     PlainField,
     lean_resolvers,
     object_field,
     plain_field,
 )
+
+if TYPE_CHECKING:
+    # The types of the arguments graphql-core's Executor methods take; graphql-core
+    # does not export them from graphql.execution (the module is internal to it).
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 
 __all__ = ["Executor", "FastPathSchema", "lean_resolvers"]
 
@@ -52,8 +77,8 @@ class FastPathSchema(strawberry.Schema):
     """strawberry.Schema with the fast path (Executor, lean resolvers, prepared hooks).
 
     ``fast_path=False`` builds exactly Strawberry's stock schema: graphql-core's
-    execution context as Strawberry configures it, Strawberry's own extensions
-    runner, Strawberry's resolvers (tests/platform/test_differential.py compares them).
+    execution context as Strawberry configures it, Strawberry's own extensions runner,
+    Strawberry's resolvers (tests/platform/test_differential.py compares them).
     """
 
     def __init__(self, *args: Any, fast_path: bool = True, **kwargs: Any) -> None:
@@ -86,6 +111,21 @@ class Step(NamedTuple):
     typename: str | None
 
 
+def _direct_schema(schema: GraphQLSchema) -> bool:
+    """Whether the schema allows the fast path at all: no exception handlers, no @defer/@stream.
+
+    Exception handlers wrap even a basic field's resolver; incremental delivery changes
+    what completion does with a position. The Strawberry schema is found under
+    Strawberry's DEFINITION_BACKREF key in the graphql-core schema's public extensions.
+    """
+    if schema.get_directive("defer") is not None or schema.get_directive("stream") is not None:
+        return False
+    strawberry_schema = (schema.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return isinstance(strawberry_schema, strawberry.Schema) and not (
+        strawberry_schema.exception_handlers
+    )
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor with plain fields and directly resolved objects in fewer steps."""
 
@@ -98,9 +138,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # The same, per plan: its fields' answers when all of them are plain.
         self._answers: dict[int, tuple[list[Step], list[tuple[str, Any]] | None]] = {}
         # Strawberry always installs a manager; it wraps nothing unless an extension
-        # implements a per-field `resolve` hook.
+        # implements a per-field `resolve` hook. The plain answers check awaitables with
+        # Strawberry's own is_awaitable, the one it hands graphql-core.
         manager = self.middleware_manager
-        self._direct = manager is None or not manager.middlewares
+        self._direct = (
+            (manager is None or not manager.middlewares)
+            and self.is_awaitable is optimized_is_awaitable
+            and _direct_schema(self.schema)
+        )
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Step] | None:
         cached = self._plans.get(id(fields))
@@ -137,28 +182,44 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        results: dict[str, Any] = {}
-        pending: list[str] = []
+        return self._execute_steps(parent_type, source_value, path, plan, position_context, {}, [])
+
+    def _execute_steps(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        steps: list[Step],
+        position_context: Any,
+        results: dict[str, Any],
+        pending: list[str],
+    ) -> Any:
+        """graphql-core's execute_fields over these steps, into results (awaitables in pending)."""
         is_awaitable = self.is_awaitable
         try:
-            for response_name, details, plain, obj, typename in plan:
+            for response_name, details, plain, obj, typename in steps:
                 if typename is not None:
                     results[response_name] = typename
                     continue
                 if plain is not None:
                     answer = plain.answer(source_value)
-                    if answer is not IRREGULAR:
+                    if type(answer) is not Irregular:
                         results[response_name] = answer
                         continue
-                field_path = Path(path, response_name, parent_type.name)
-                if obj is not None:
-                    result = self._execute_object_field(
-                        obj, parent_type, source_value, details, field_path, position_context
+                    field_path = Path(path, response_name, parent_type.name)
+                    result = self._complete_irregular(
+                        plain.definition, parent_type, details, field_path, answer, position_context
                     )
                 else:
-                    result = self.execute_field(
-                        parent_type, source_value, details, field_path, position_context
-                    )
+                    field_path = Path(path, response_name, parent_type.name)
+                    if obj is not None:
+                        result = self._execute_object_field(
+                            obj, parent_type, source_value, details, field_path, position_context
+                        )
+                    else:
+                        result = self.execute_field(
+                            parent_type, source_value, details, field_path, position_context
+                        )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -171,6 +232,110 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
         return _await_into(results, pending)
 
+    def _complete_irregular(
+        self,
+        field_def: GraphQLField,
+        parent_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        path: Path,
+        irregular: Irregular,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_field after the resolver, for the value the plain answer read."""
+        return_type = field_def.type
+        kind = irregular.kind
+        if kind == FAILED:
+            self.handle_field_error(irregular.value, return_type, details, path)
+            return None
+        info = self.build_resolve_info(field_def, _nodes(details), parent_type, path)
+        try:
+            if kind == AWAIT:
+                return self.complete_awaitable_value(
+                    return_type, details, info, path, irregular.value, position_context
+                )
+            if kind == LATER:
+                return self._completed_later(irregular.value, return_type, details, path)
+            if kind == COMPLETE:
+                completed = self.complete_value(
+                    return_type, details, info, path, irregular.value, position_context
+                )
+            else:
+                completed = self._complete_items(return_type, details, info, path, irregular)
+            if self.is_awaitable(completed):
+                return self._completed_later(completed, return_type, details, path)
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core: any error is a field error
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        return completed
+
+    def _complete_items(
+        self,
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        irregular: Irregular,
+    ) -> Any:
+        """graphql-core's complete_iterable_value for a list of leaves, from the item the
+        plain answer stopped at: the items before it are done, it and the rest go on
+        through graphql-core's per-item completion."""
+        list_type = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        assert isinstance(list_type, GraphQLList)
+        item_type: GraphQLOutputType = list_type.of_type
+        values: list[Any] | tuple[Any, ...] = irregular.value
+        completed: list[Any] = list(irregular.done or ())
+        awaited: list[int] = []
+        is_awaitable = self.is_awaitable
+        position = irregular.position
+        item = irregular.item
+        assert item is not None
+        try:
+            item_path = path.add_key(position, None)
+            if item.kind == FAILED:
+                self.handle_field_error(item.value, item_type, details, item_path)
+                completed.append(None)
+            elif item.kind == AWAIT:
+                completed.append(
+                    self.complete_awaitable_list_item_value(
+                        item.value, item_type, details, info, item_path, None
+                    )
+                )
+                awaited.append(position)
+            elif item.kind == LATER:
+                completed.append(self._completed_later(item.value, item_type, details, item_path))
+                awaited.append(position)
+            elif self.complete_list_item_value(
+                item.value, completed, item_type, details, info, item_path, None
+            ):
+                awaited.append(position)
+            for position in range(position + 1, len(values)):  # noqa: B020 - the position on errors
+                value = values[position]
+                item_path = path.add_key(position, None)
+                if is_awaitable(value):
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            value, item_type, details, info, item_path, None
+                        )
+                    )
+                    awaited.append(position)
+                elif self.complete_list_item_value(
+                    value, completed, item_type, details, info, item_path, None
+                ):
+                    awaited.append(position)
+        except Exception:
+            self._settle(completed, awaited, values[position + 1 :])
+            raise
+        if not awaited:
+            return completed
+        return _await_into(completed, awaited)
+
+    def _settle(self, completed: list[Any], awaited: list[int], rest: Any) -> None:
+        """As graphql-core after an error in a list: settle its pending items in the background."""
+        awaitables = [completed[index] for index in awaited]
+        awaitables.extend(value for value in rest if self.is_awaitable(value))
+        if awaitables:
+            self.settle_in_background(awaitables)
+
     def _execute_object_field(
         self,
         field: ObjectField,
@@ -182,7 +347,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """graphql-core's execute_field for a field known to need no arguments or middleware.
 
-        The same steps and the same error handling; what it skips is the field lookup,
+        The same steps, checks and error handling; what it skips is the field lookup,
         the argument check, the resolve info when the resolver reads an attribute, and,
         for an object at hand, the dispatch through complete_value.
         """
@@ -195,32 +360,29 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             else:
                 assert field.read is not None
                 result = field.read(source)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type,
+                    details,
+                    info or self._info(field, details, parent_type, path),
+                    path,
+                    result,
+                    position_context,
+                )
             object_type = field.object_type
-            if (
-                object_type is not None
-                and position_context is None
-                and result is not None
-                and not isinstance(result, Exception)
-                and not self.is_awaitable(result)
-            ):
-                completed = self._complete_object(object_type, details, path, result)
-                if completed is None:  # deferred parts: the full path
-                    completed = self.complete_value(
-                        return_type,
-                        details,
-                        info or self._info(field, details, parent_type, path),
-                        path,
-                        result,
-                        position_context,
-                    )
+            if object_type is not None and position_context is None and result is not None:
+                if isinstance(result, Exception):
+                    raise result  # complete_value's first step
+                fields, _defer_usages, _ = self.collect_subfields(object_type, details)
+                completed = self.execute_fields(object_type, result, path, fields, None)
             else:
-                info = info or self._info(field, details, parent_type, path)
-                if self.is_awaitable(result):
-                    return self.complete_awaitable_value(
-                        return_type, details, info, path, result, position_context
-                    )
                 completed = self.complete_value(
-                    return_type, details, info, path, result, position_context
+                    return_type,
+                    details,
+                    info or self._info(field, details, parent_type, path),
+                    path,
+                    result,
+                    position_context,
                 )
             if self.is_awaitable(completed):
                 return self._completed_later(completed, return_type, details, path)
@@ -236,16 +398,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         path: Path,
     ) -> GraphQLResolveInfo[Any]:
-        return self.build_resolve_info(field.definition, to_nodes(details), parent_type, path)
-
-    def _complete_object(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
-    ) -> Any:
-        """The object's selection executed, or None when it defers parts (full path)."""
-        fields, defer_usages, _ = self.collect_subfields(object_type, details)
-        if defer_usages:
-            return None
-        return self.execute_fields(object_type, value, path, fields, None)
+        return self.build_resolve_info(field.definition, _nodes(details), parent_type, path)
 
     async def _completed_later(
         self,
@@ -271,25 +424,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if (
-            isinstance(object_type, GraphQLObjectType)
+            self._direct
+            and isinstance(object_type, GraphQLObjectType)
             and object_type.is_type_of is None
             and position_context is None
             and isinstance(items, list | tuple)
-            and self.get_stream_usage(field_details_list, path) is None
+            and items
         ):
-            fields, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-            plan = None if defer_usages else self._plan(object_type, fields)
+            fields, _defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = self._plan(object_type, fields)
             if plan is not None:
-                answers = self._plain_answers(plan)
-                if answers is not None:
-                    # Objects of plain fields only (a doctor's schedules): one tight loop.
-                    completed = _complete_plain_objects(items, answers)
-                    if completed is not None:
-                        return completed
-                elif not any(item is None or self.is_awaitable(item) for item in items):
-                    return self._complete_objects(
-                        object_type, item_type, field_details_list, path, items, fields
-                    )
+                return self._complete_objects(
+                    object_type, item_type, field_details_list, info, path, items, plan
+                )
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
@@ -316,19 +463,61 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         object_type: GraphQLObjectType,
         item_type: GraphQLOutputType,
         details: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         items: list[Any] | tuple[Any, ...],
-        fields: GroupedFieldSet,
+        plan: list[Step],
     ) -> Any:
-        """graphql-core's complete_iterable_value for objects at hand, none of them null."""
+        """graphql-core's complete_iterable_value for a list of objects, item by item.
+
+        An object at hand executes its plan directly (objects of plain fields only, a
+        doctor's schedules say, in one tight loop); a null, an exception or an
+        awaitable item goes through graphql-core's own per-item completion.
+        """
+        answers = self._plain_answers(plan)
         completed: list[Any] = []
         awaited: list[int] = []
         is_awaitable = self.is_awaitable
+        index = -1
         try:
             for index, item in enumerate(items):
+                if item is None or item is Undefined:
+                    item_path = path.add_key(index, None)
+                    self.complete_list_item_value(
+                        item, completed, item_type, details, info, item_path, None
+                    )
+                    continue
+                if is_awaitable(item):
+                    item_path = path.add_key(index, None)
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, details, info, item_path, None
+                        )
+                    )
+                    awaited.append(index)
+                    continue
+                if isinstance(item, Exception):  # complete_value raises it
+                    self.handle_field_error(item, item_type, details, path.add_key(index, None))
+                    completed.append(None)
+                    continue
+                if answers is not None:
+                    result: dict[str, Any] = {}
+                    for response_name, answer in answers:
+                        value = answer(item)
+                        if type(value) is Irregular:
+                            break
+                        result[response_name] = value
+                    else:
+                        completed.append(result)
+                        continue
                 item_path = path.add_key(index, None)
                 try:
-                    value = self.execute_fields(object_type, item, item_path, fields, None)
+                    if answers is not None:
+                        value = self._resume(object_type, item, item_path, plan, result, value)
+                    else:
+                        value = self._execute_steps(
+                            object_type, item, item_path, plan, None, {}, []
+                        )
                 except Exception as raw_error:  # noqa: BLE001 - as graphql-core
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     value = None
@@ -338,12 +527,39 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         awaited.append(index)
                 completed.append(value)
         except Exception:
-            if awaited:
-                self.settle_in_background([completed[index] for index in awaited])
+            self._settle(completed, awaited, items[index + 1 :])
             raise
         if not awaited:
             return completed
         return _await_into(completed, awaited)
+
+    def _resume(
+        self,
+        object_type: GraphQLObjectType,
+        item: Any,
+        item_path: Path,
+        plan: list[Step],
+        results: dict[str, Any],
+        irregular: Irregular,
+    ) -> Any:
+        """An object of plain fields whose tight loop stopped: on from that field, as before."""
+        position = len(results)
+        step = plan[position]
+        assert step.plain is not None
+        field_path = Path(item_path, step.response_name, object_type.name)
+        result = self._complete_irregular(
+            step.plain.definition, object_type, step.field_details_list, field_path, irregular, None
+        )
+        results[step.response_name] = result
+        pending = [step.response_name] if self.is_awaitable(result) else []
+        return self._execute_steps(
+            object_type, item, item_path, plan[position + 1 :], None, results, pending
+        )
+
+
+def _nodes(details: FieldDetailsList) -> list[FieldNode]:
+    # graphql-core's to_nodes (graphql.execution.executor, not exported), written out.
+    return [field_details.node for field_details in details]
 
 
 async def _await_into(container: Any, keys: list[Any]) -> Any:
@@ -355,28 +571,6 @@ async def _await_into(container: Any, keys: list[Any]) -> Any:
     for key, value in zip(keys, values, strict=True):
         container[key] = value
     return container
-
-
-def _complete_plain_objects(
-    items: list[Any] | tuple[Any, ...], answers: list[tuple[str, Callable[[Any], Any]]]
-) -> list[Any] | None:
-    """Each item as its selected plain fields; None when any item needs the full path.
-
-    The full path then completes the list again from the start and reports the error
-    (a null item or value where null is not allowed, a value that fails coercion).
-    """
-    completed: list[Any] = []
-    for item in items:
-        if item is None:
-            return None
-        result: dict[str, Any] = {}
-        for response_name, answer in answers:
-            value = answer(item)
-            if value is IRREGULAR:
-                return None
-            result[response_name] = value
-        completed.append(result)
-    return completed
 
 
 def _constant(value: str) -> Callable[[Any], str]:

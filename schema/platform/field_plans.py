@@ -1,6 +1,6 @@
 """How the executor answers each schema field: plain values, direct objects, or the full path.
 
-Decided once per schema field for the process (see schema/execution.py for why):
+Decided once per schema field for the process (see schema/platform/execution.py for why):
 
 - a *plain* field is a Strawberry attribute (no resolver function, no permission
   classes, no field extensions, no arguments) whose type is a scalar, an enum, or a
@@ -9,14 +9,18 @@ Decided once per schema field for the process (see schema/execution.py for why):
   an attribute read or by a simple sync resolver (``lean_resolvers``): resolved
   directly and completed without graphql-core's dispatch through its wrapping types;
 - everything else takes graphql-core's full path.
+
+A field with permission classes or field extensions never takes any of these: its
+resolver is Strawberry's chain, which runs them.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from enum import Enum
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from graphql import (
     GRAPHQL_MAX_INT,
@@ -25,6 +29,7 @@ from graphql import (
     GraphQLField,
     GraphQLID,
     GraphQLInt,
+    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -34,26 +39,67 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.pyutils import Undefined
+from graphql.pyutils import inspect as inspect_value
 from graphql.type.scalars import serialize_int
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema import Schema
+
+# Private to Strawberry (no public export): CustomGraphQLEnumType is the class of its
+# enums, the only way to reach the Python enum behind one (``wrapped_cls``) for the
+# member -> name lookup below; DEFINITION_BACKREF is the key under which Strawberry
+# files each GraphQLField's StrawberryField in the field's (public) ``extensions``.
+# The public alternative, ``Schema.get_field_for_type(field, type)``, needs the
+# Strawberry schema at hand, which the executor's per-field decisions do not have.
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-IRREGULAR = object()
 T = TypeVar("T")
+
+# How graphql-core goes on with a plain field the shortcut could not answer (Irregular.kind).
+FAILED = 0  # value: the exception graphql-core holds at this point (raised or returned)
+COMPLETE = 1  # value: as read, for graphql-core's complete_value (a null, a non-list iterable)
+AWAIT = 2  # value: as read, awaitable: graphql-core's complete_awaitable_value
+LATER = 3  # value: the coerced output, awaitable: awaited as graphql-core awaits a completion
+ITEMS = 4  # value: the list read; items before ``position`` done; ``item``: how that one goes
+
+
+class Irregular(NamedTuple):
+    """A plain field the shortcut could not answer, with everything it already read.
+
+    The executor continues graphql-core's own completion from exactly this point, so
+    no attribute (a property getter, say) is read twice and no value is coerced twice:
+
+    - FAILED: reading raised ``value``, or the value read is an exception, or the output
+      coercion raised ``value`` or refused the value (``value`` is then graphql-core's
+      own TypeError for a coercion that returns null);
+    - COMPLETE: ``value`` is null where null is not allowed, or an iterable other than
+      a list or tuple: graphql-core's complete_value takes it as it is;
+    - AWAIT: ``value`` is awaitable: graphql-core's complete_awaitable_value;
+    - LATER: the coercion returned an awaitable ``value``, which graphql-core awaits;
+    - ITEMS: ``value`` is the list read, ``done`` holds its first ``position`` items
+      coerced, ``item`` is the Irregular of the item at ``position`` (FAILED, COMPLETE,
+      AWAIT or LATER); graphql-core's per-item completion takes the rest.
+    """
+
+    kind: int
+    value: Any
+    position: int = 0
+    done: list[Any] | None = None
+    item: Irregular | None = None
 
 
 class PlainField(NamedTuple):
     """How to answer one plain field without graphql-core's per-field machinery.
 
-    ``answer(source)`` is the field's output value, or IRREGULAR when the full path
-    must answer it: null where null is not allowed, or a value that fails coercion;
-    the full path then reports the error exactly as it always has. It is a closure
-    made for the field (its steps decided once, read from cells on each call): a
-    page of 50 doctors answers a thousand plain fields.
+    ``answer(source)`` is the field's output value, or an Irregular when graphql-core's
+    completion must go on from there: the full path then reports the error, or
+    completes the value, exactly as it always has, from what was read. It is a closure
+    made for the field (its steps decided once, read from cells on each call): a page
+    of 50 doctors answers a thousand plain fields.
     """
 
+    definition: GraphQLField
     answer: Callable[[Any], Any]
 
 
@@ -62,48 +108,99 @@ class PlainField(NamedTuple):
 _UNCHANGED: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
+def _refused(named: GraphQLLeafType, value: Any, coerced: Any) -> TypeError:
+    """graphql-core's complete_leaf_value error for a coercion that returns null, verbatim."""
+    return TypeError(
+        f"Expected `{inspect_value(named)}.coerce_output_value("
+        f"{inspect_value(value)})` to return non-nullable value, returned:"
+        f" {inspect_value(coerced)}"
+    )
+
+
 def _scalar_answer(
-    read: Callable[[Any], Any], coerce: Callable[[Any], Any], non_null: bool, unchanged: type
+    read: Callable[[Any], Any],
+    coerce: Callable[[Any], Any],
+    named: GraphQLLeafType,
+    non_null: bool,
+    unchanged: type,
 ) -> Callable[[Any], Any]:
+    # The checks graphql-core's execute_field and complete_value make, in their order
+    # (is_awaitable, then the exception check, then the coercion): a check on an odd
+    # value can run a descriptor, so each runs once, as on the full path.
+    is_awaitable = optimized_is_awaitable
+
     def answer(source: Any) -> Any:
         try:
             value = read(source)
-            if value is None:
-                return IRREGULAR if non_null else None
-            if type(value) is unchanged:
-                return value
+        except Exception as error:  # noqa: BLE001 - graphql-core reports it
+            return Irregular(FAILED, error)
+        if value is None or value is Undefined:
+            return Irregular(COMPLETE, value) if non_null else None
+        if type(value) is unchanged:
+            return value
+        if is_awaitable(value):
+            return Irregular(AWAIT, value)
+        if isinstance(value, Exception):
+            return Irregular(FAILED, value)
+        try:
             coerced = coerce(value)
-        except Exception:  # noqa: BLE001 - the full path reports it
-            return IRREGULAR
-        return IRREGULAR if coerced is None or coerced is Undefined else coerced
+        except Exception as error:  # noqa: BLE001 - graphql-core reports it
+            return Irregular(FAILED, error)
+        if coerced is None or coerced is Undefined:
+            return Irregular(FAILED, _refused(named, value, coerced))
+        if is_awaitable(coerced):
+            return Irregular(LATER, coerced)
+        return coerced
 
     return answer
 
 
 def _list_answer(
-    read: Callable[[Any], Any], coerce: Callable[[Any], Any], non_null: bool, items_non_null: bool
+    read: Callable[[Any], Any],
+    coerce: Callable[[Any], Any],
+    named: GraphQLLeafType,
+    non_null: bool,
+    items_non_null: bool,
+    unchanged: type,
 ) -> Callable[[Any], Any]:
+    is_awaitable = optimized_is_awaitable
+
     def answer(source: Any) -> Any:
         try:
             values = read(source)
-            if values is None:
-                return IRREGULAR if non_null else None
-            if not isinstance(values, list | tuple):
-                return IRREGULAR  # any other iterable: the full path's rules
-            answered: list[Any] = []
-            for value in values:
-                if value is None:
-                    if items_non_null:
-                        return IRREGULAR
-                    answered.append(None)
-                    continue
+        except Exception as error:  # noqa: BLE001 - graphql-core reports it
+            return Irregular(FAILED, error)
+        if values is None or values is Undefined:
+            return Irregular(COMPLETE, values) if non_null else None
+        kind = type(values)
+        if kind is not list and kind is not tuple:
+            # Anything else (an exception, an awaitable, another iterable): graphql-core's rules.
+            return Irregular(AWAIT if is_awaitable(values) else COMPLETE, values)
+        done: list[Any] = []
+        for index, value in enumerate(values):
+            if value is None or value is Undefined:
+                if items_non_null:
+                    return Irregular(ITEMS, values, index, done, Irregular(COMPLETE, value))
+                done.append(None)
+                continue
+            if type(value) is unchanged:
+                done.append(value)
+                continue
+            if is_awaitable(value):
+                return Irregular(ITEMS, values, index, done, Irregular(AWAIT, value))
+            if isinstance(value, Exception):
+                return Irregular(ITEMS, values, index, done, Irregular(FAILED, value))
+            try:
                 coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    return IRREGULAR
-                answered.append(coerced)
-        except Exception:  # noqa: BLE001 - the full path reports it
-            return IRREGULAR
-        return answered
+            except Exception as error:  # noqa: BLE001 - graphql-core reports it
+                return Irregular(ITEMS, values, index, done, Irregular(FAILED, error))
+            if coerced is None or coerced is Undefined:
+                refused = Irregular(FAILED, _refused(named, value, coerced))
+                return Irregular(ITEMS, values, index, done, refused)
+            if is_awaitable(coerced):
+                return Irregular(ITEMS, values, index, done, Irregular(LATER, coerced))
+            done.append(coerced)
+        return done
 
     return answer
 
@@ -163,13 +260,36 @@ def _decided(
     return found
 
 
-def _attribute(field_def: GraphQLField) -> str | None:
-    """The attribute a Strawberry "basic field" reads, or None when it is anything else."""
-    resolve = field_def.resolve
-    if field_def.args or resolve is None or not getattr(resolve, "_is_default", False):
-        return None
+def _strawberry_field(field_def: GraphQLField) -> StrawberryField | None:
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or definition.default_resolver is not getattr:
+    return definition if isinstance(definition, StrawberryField) else None
+
+
+def _guarded(definition: StrawberryField) -> bool:
+    """Whether Strawberry's resolver chain runs something of its own around the value.
+
+    Permission classes become a field extension; both are public attributes of the
+    field, and either one keeps the field on Strawberry's resolver, always.
+    """
+    return bool(definition.permission_classes or definition.extensions)
+
+
+def _attribute(field_def: GraphQLField) -> str | None:
+    """The attribute a Strawberry "basic field" reads, or None when it is anything else.
+
+    Decided from the field's public attributes alone: no resolver function, no
+    permission classes or field extensions, no arguments, the default getattr
+    resolver. Strawberry's resolver for such a field is ``getattr(source, name)``
+    (unless the schema has exception handlers: the executor then takes no fast path).
+    """
+    definition = _strawberry_field(field_def)
+    if (
+        definition is None
+        or field_def.args
+        or definition.base_resolver is not None
+        or _guarded(definition)
+        or definition.default_resolver is not getattr
+    ):
         return None
     return definition.python_name
 
@@ -185,33 +305,50 @@ def _plain_field(field_def: GraphQLField) -> PlainField | None:
     if isinstance(named, GraphQLList):
         item = named.of_type
         items_non_null = isinstance(item, GraphQLNonNull)
-        named = item.of_type if isinstance(item, GraphQLNonNull) else item
-        if not is_leaf_type(named):
+        leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
+        if not is_leaf_type(leaf):
             return None
-        return PlainField(_list_answer(read, _coercion(named), non_null, items_non_null))
+        unchanged = _UNCHANGED.get(leaf, type(None))
+        answer = _list_answer(read, _coercion(leaf), leaf, non_null, items_non_null, unchanged)
+        return PlainField(field_def, answer)
     if not is_leaf_type(named):
         return None
     # NoneType never matches a value here (None was answered first): no shortcut.
     unchanged = _UNCHANGED.get(named, type(None))
-    return PlainField(_scalar_answer(read, _coercion(named), non_null, unchanged))
+    return PlainField(field_def, _scalar_answer(read, _coercion(named), named, non_null, unchanged))
 
 
 def _coercion(named: Any) -> Callable[[Any], Any]:
     coerce: Callable[[Any], Any] = named.coerce_output_value
     if named is GraphQLInt:
-        coerce = _coerce_int
+        return _coerce_int
     if isinstance(named, CustomGraphQLEnumType):
-        # Strawberry's enum coercion scans every value for each member; a lookup from
-        # member to name answers the same (anything else raises, and takes the full path).
-        members: list[Any] = list(named.wrapped_cls)
-        names = {
-            member: name
-            for member in members
-            for name, value in named.values.items()
-            if member.value == value.value
-        }
-        coerce = names.__getitem__
+        return _enum_coercion(named, coerce)
     return coerce
+
+
+def _enum_coercion(
+    named: CustomGraphQLEnumType, coerce: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    # Strawberry's enum coercion scans every value for each member; a lookup from
+    # member to name (the first name whose value matches, as the scan finds it)
+    # answers the same. Anything else, or a member without a name, takes the scan.
+    enum_class = cast("type[Enum]", named.wrapped_cls)
+    names: dict[Any, str] = {}
+    for member in enum_class:
+        for name, value in named.values.items():
+            if member.value == value.value:
+                names.setdefault(member, name)
+                break
+
+    def by_member(value: Any) -> Any:
+        if type(value) is enum_class:
+            name = names.get(value)
+            if name is not None:
+                return name
+        return coerce(value)
+
+    return by_member
 
 
 def _object_field(field_def: GraphQLField) -> ObjectField | None:
@@ -246,8 +383,8 @@ def lean_resolvers(schema: Schema) -> int:
     Strawberry resolves a field with a resolver function through a chain built for
     the general case (argument conversion, field extensions, exception handlers,
     partials over extension resolvers): about 5 us a call, 100 calls on a page of 50
-    doctors. For a sync resolver that takes only ``self`` and ``info``, has no field
-    extensions (permissions are extensions) and no GraphQL arguments, in a schema
+    doctors. For a sync resolver that takes only ``self`` and ``info``, has no
+    permission classes, no field extensions and no GraphQL arguments, in a schema
     without exception handlers, that chain reduces to ``resolver(source,
     info=Info(...))``: this installs exactly that call. Returns how many fields it
     changed.
@@ -256,6 +393,9 @@ def lean_resolvers(schema: Schema) -> int:
         return 0
     info_class = schema.config.info_class
     changed = 0
+    # Strawberry keeps the graphql-core schema it built only as ``_schema``: there is
+    # no public accessor, and the resolvers to replace live on its GraphQLField objects
+    # (the public ``get_type_by_name`` answers Strawberry's definitions, not those).
     for named in schema._schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
@@ -268,11 +408,11 @@ def lean_resolvers(schema: Schema) -> int:
 
 
 def _lean_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any | None:
-    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or field_def.args:
+    definition = _strawberry_field(field_def)
+    if definition is None or field_def.args or _guarded(definition):
         return None
     resolver = definition.base_resolver
-    if resolver is None or definition.extensions or definition.is_async or resolver.arguments:
+    if resolver is None or definition.is_async or resolver.arguments:
         return None
     parameters = list(resolver.signature.parameters)
     info_parameter = resolver.info_parameter
@@ -294,6 +434,8 @@ def _lean_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any | Non
     info_name = info_parameter.name
 
     def with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        # Info has no public constructor: these are its dataclass fields, and this is
+        # the call Strawberry's own resolver makes (schema_converter.from_resolver).
         return function(source, **{info_name: info_class(_raw_info=info, _field=definition)})
 
     _LEAN[with_info] = (None, True)
