@@ -214,29 +214,19 @@ async def cancel_my_appointment(
     if found is None or not token_matches(manage_token, found[0].manage_token_hash):
         await session.commit()  # releases the row lock; nothing was written
         return NotFound("No appointment with this id and manage token.")
-    appointment, schedule, doctor = found
-    return await _cancel_one(
-        session,
-        appointment,
-        schedule=schedule,
-        doctor=doctor,
-        status=AppointmentStatus.CANCELLED_BY_PATIENT,
-        reason=reason,
-        now=now,
-    )
+    return await _cancel_one(session, found, AppointmentStatus.CANCELLED_BY_PATIENT, reason, now)
 
 
 async def _cancel_one(
     session: AsyncSession,
-    appointment: Appointment,
-    *,
-    schedule: Schedule,
-    doctor: Account,
+    found: tuple[Appointment, Schedule, Account],
     status: AppointmentStatus,
     reason: str | None,
     now: datetime,
 ) -> AppointmentCancelled | NotAllowed:
-    """Cancel one locked appointment if its session has not started, and commit either way."""
+    """Cancel one locked appointment (with its schedule and doctor) if its session has not
+    started, and commit either way."""
+    appointment, schedule, doctor = found
     starts_at = session_start(schedule, doctor, appointment.session_date)
     if not can_cancel(appointment.status, starts_at=starts_at, now=now):
         await session.commit()  # releases the row lock; nothing was written
@@ -288,27 +278,27 @@ async def session_appointments(
     return list(found.all())
 
 
-async def cancel_appointment(
-    *, session: AsyncSession, doctor: Account, appointment_id: int, reason: str, now: datetime
-) -> AppointmentCancelled | NotFound | NotAllowed:
-    """The doctor cancels a patient's booking; FORBIDDEN once the doctor is suspended."""
+async def _doctors_own(
+    session: AsyncSession, doctor: Account, appointment_id: int
+) -> tuple[Appointment, Schedule, Account] | None:
+    """One of the doctor's appointments, locked after the doctor's row (None: not theirs)."""
     await lock_doctor(session, doctor)  # step 1 of resolvers/accounts/standing.py
     found = await _locked(
         session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
     )
     if found is None:
         await session.commit()  # ends the transaction; nothing was written
+    return found
+
+
+async def cancel_appointment(
+    *, session: AsyncSession, doctor: Account, appointment_id: int, reason: str, now: datetime
+) -> AppointmentCancelled | NotFound | NotAllowed:
+    """The doctor cancels a patient's booking; FORBIDDEN once the doctor is suspended."""
+    found = await _doctors_own(session, doctor, appointment_id)
+    if found is None:
         return NotFound("No such appointment in your sessions.")
-    appointment, schedule, _ = found
-    return await _cancel_one(
-        session,
-        appointment,
-        schedule=schedule,
-        doctor=doctor,
-        status=AppointmentStatus.CANCELLED_BY_DOCTOR,
-        reason=reason,
-        now=now,
-    )
+    return await _cancel_one(session, found, AppointmentStatus.CANCELLED_BY_DOCTOR, reason, now)
 
 
 async def set_appointment_status(
@@ -320,12 +310,8 @@ async def set_appointment_status(
     now: datetime,
 ) -> AppointmentUpdated | NotFound | NotAllowed:
     """Move an appointment along BOOKED -> ARRIVED -> COMPLETED (or NO_SHOW) at the right time."""
-    await lock_doctor(session, doctor)  # step 1 of resolvers/accounts/standing.py
-    found = await _locked(
-        session, Appointment.id == appointment_id, Schedule.doctor_id == doctor.id
-    )
+    found = await _doctors_own(session, doctor, appointment_id)
     if found is None:
-        await session.commit()  # ends the transaction; nothing was written
         return NotFound("No such appointment in your sessions.")
     appointment, schedule, _ = found
     refusal = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -158,6 +159,13 @@ async def create_schedules(
     return SchedulesCreated(created=created, conflicts=conflicts)
 
 
+@asynccontextmanager
+async def _then_commit(session: AsyncSession) -> AsyncIterator[None]:
+    """Commit when the block ends with an answer; an exception leaves the rollback to the close."""
+    yield
+    await session.commit()
+
+
 async def update_schedule(
     *,
     session: AsyncSession,
@@ -173,61 +181,46 @@ async def update_schedule(
     or the place changes. Weeks that would drop a date someone is booked on are
     refused: the doctor cancels those bookings first, knowingly.
     """
-    result = await _update(
-        session, doctor, schedule_id, patch, now=now, default_country_code=default_country_code
-    )
     # Commits the change, or just ends the transaction (and its locks) after a refusal.
-    await session.commit()
-    return result
-
-
-async def _update(
-    session: AsyncSession,
-    doctor: Account,
-    schedule_id: int,
-    patch: SchedulePatch,
-    *,
-    now: datetime,
-    default_country_code: str,
-) -> ScheduleUpdated | ScheduleConflict | NotFound | ValidationFailed:
-    existing = await _lock_and_load(session, doctor)
-    schedule = next((s for s in existing if s.id == schedule_id), None)
-    if schedule is None:
-        return NotFound("No such schedule among your active schedules.")
-    checked = validate(
-        patch.applied_to(fields_of(schedule)), default_country_code=default_country_code
-    )
-    if isinstance(checked, ValidationFailed):
-        return checked
-    others = [(s.id, slot_of(s)) for s in existing if s.id != schedule.id]
-    clashes = {c.existing_id for c in find_conflicts(_slot(schedule.weekday, checked), others)}
-    if clashes:
-        return ScheduleConflict(conflicts_with=[s for s in existing if s.id in clashes])
-    booked = await future_booked(session, schedules=[schedule], doctor=doctor, now=now)
-    pattern = WeeklyPattern(schedule.weekday, frozenset(checked.weeks_of_month))
-    stranded = sorted({a.session_date for a in booked if not pattern.falls_on(a.session_date)})
-    if stranded:
-        days = ", ".join(day.isoformat() for day in stranded)
-        message = f"Patients are booked on {days}, which these weeks leave out; cancel first."
-        return ValidationFailed((FieldError("weeksOfMonth", FieldProblem.CONFLICT, message),))
-    moved = time_or_place(fields_of(schedule)) != time_or_place(checked)
-    apply(schedule, checked)
-    if moved:
-        for appointment in booked:
-            enqueue(
-                session,
-                channel=NotificationChannel.SMS,
-                recipient=appointment.patient_phone,
-                body=messages.fill(
-                    messages.SESSION_CHANGED,
-                    public_id=appointment.public_id,
-                    queue_number=appointment.queue_number,
-                    session=describe_session(schedule, doctor, appointment.session_date),
-                ),
-                now=now,
-            )
-    await session.flush()
-    return ScheduleUpdated(schedule=schedule, notified_appointments=len(booked) if moved else 0)
+    async with _then_commit(session):
+        existing = await _lock_and_load(session, doctor)
+        schedule = next((s for s in existing if s.id == schedule_id), None)
+        if schedule is None:
+            return NotFound("No such schedule among your active schedules.")
+        checked = validate(
+            patch.applied_to(fields_of(schedule)), default_country_code=default_country_code
+        )
+        if isinstance(checked, ValidationFailed):
+            return checked
+        others = [(s.id, slot_of(s)) for s in existing if s.id != schedule.id]
+        clashes = {c.existing_id for c in find_conflicts(_slot(schedule.weekday, checked), others)}
+        if clashes:
+            return ScheduleConflict(conflicts_with=[s for s in existing if s.id in clashes])
+        booked = await future_booked(session, schedules=[schedule], doctor=doctor, now=now)
+        pattern = WeeklyPattern(schedule.weekday, frozenset(checked.weeks_of_month))
+        stranded = sorted({a.session_date for a in booked if not pattern.falls_on(a.session_date)})
+        if stranded:
+            days = ", ".join(day.isoformat() for day in stranded)
+            message = f"Patients are booked on {days}, which these weeks leave out; cancel first."
+            return ValidationFailed((FieldError("weeksOfMonth", FieldProblem.CONFLICT, message),))
+        moved = time_or_place(fields_of(schedule)) != time_or_place(checked)
+        apply(schedule, checked)
+        if moved:
+            for appointment in booked:
+                enqueue(
+                    session,
+                    channel=NotificationChannel.SMS,
+                    recipient=appointment.patient_phone,
+                    body=messages.fill(
+                        messages.SESSION_CHANGED,
+                        public_id=appointment.public_id,
+                        queue_number=appointment.queue_number,
+                        session=describe_session(schedule, doctor, appointment.session_date),
+                    ),
+                    now=now,
+                )
+        await session.flush()
+        return ScheduleUpdated(schedule=schedule, notified_appointments=len(booked) if moved else 0)
 
 
 async def delete_schedule(

@@ -151,15 +151,7 @@ async def vacation_impact(
     if request.schedule_ids is not None:
         query = query.where(Schedule.id.in_(request.schedule_ids))
     schedules = (await session.scalars(query)).all()
-    return await future_booked(
-        session,
-        schedules=schedules,
-        doctor=doctor,
-        now=now,
-        start=request.start,
-        end=request.end,
-        lock=False,
-    )
+    return await _hit_by(session, schedules, doctor, request, now=now, lock=False)
 
 
 async def create_vacation(
@@ -210,14 +202,7 @@ async def _create(
         )
     cancelled = 0
     if request.cancel_affected:
-        booked = await future_booked(
-            session,
-            schedules=schedules,
-            doctor=doctor,
-            now=now,
-            start=request.start,
-            end=request.end,
-        )
+        booked = await _hit_by(session, schedules, doctor, request, now=now, lock=True)
         cancelled = await cancel_booked(
             session,
             booked,
@@ -251,3 +236,24 @@ async def delete_vacation(
     if deleted is None:
         return NotFound("No such vacation of yours.")
     return VacationDeleted(vacation_id=deleted)
+
+
+async def _hit_by(
+    session: AsyncSession,
+    schedules: Sequence[Schedule],
+    doctor: Account,
+    request: VacationRequest,
+    *,
+    now: datetime,
+    lock: bool,
+) -> list[Appointment]:
+    """The future BOOKED appointments of these schedules inside the vacation's dates."""
+    return await future_booked(
+        session,
+        schedules=schedules,
+        doctor=doctor,
+        now=now,
+        start=request.start,
+        end=request.end,
+        lock=lock,
+    )
