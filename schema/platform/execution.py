@@ -21,13 +21,19 @@ coerced twice); so do abstract types, fields with arguments, permission classes 
 field extensions, and whole requests with middleware (a schema extension's
 ``resolve`` hook), exception handlers or incremental delivery.
 
-tests/platform/test_differential.py runs documents through this path and through
-Strawberry's stock path and requires byte-identical responses.
+It is verified against exact versions of graphql-core and Strawberry
+(VERIFIED_VERSIONS): tests/platform/test_differential.py runs documents through
+this path and through Strawberry's stock path and requires byte-identical
+responses. On any other installed version FastPathSchema builds the stock path and
+logs a warning: the fast path copies graphql-core's behaviour, so a new graphql-core
+must be verified before it is trusted.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from importlib import metadata
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import strawberry
@@ -70,21 +76,62 @@ if TYPE_CHECKING:
     # does not export them from graphql.execution (the module is internal to it).
     from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 
-__all__ = ["Executor", "FastPathSchema", "lean_resolvers"]
+__all__ = ["VERIFIED_VERSIONS", "Executor", "FastPathSchema", "lean_resolvers"]
+
+logger = logging.getLogger(__name__)
+
+# The versions the fast path (Executor, lean_resolvers, PreparedExtensionsRunner) was
+# verified on with tests/platform/test_differential.py. On any other installed version
+# the schema is built on Strawberry's stock path. Change these only after that test
+# passes on the new versions (and pin them in requirements.txt).
+VERIFIED_VERSIONS: dict[str, str] = {"graphql-core": "3.3.2", "strawberry-graphql": "0.341.2"}
+_WARNED: set[tuple[tuple[str, str], ...]] = set()
+
+
+def unverified_versions() -> dict[str, str]:
+    """The installed version of each package that differs from the verified one."""
+    found: dict[str, str] = {}
+    for name, verified in VERIFIED_VERSIONS.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != verified:
+            found[name] = installed
+    return found
+
+
+def fast_path_verified() -> bool:
+    """True on the verified versions; else False, with one warning per process."""
+    unverified = unverified_versions()
+    if not unverified:
+        return True
+    key = tuple(sorted(unverified.items()))
+    if key not in _WARNED:
+        _WARNED.add(key)
+        found = ", ".join(f"{name} {version}" for name, version in key)
+        verified = ", ".join(f"{name} {version}" for name, version in VERIFIED_VERSIONS.items())
+        logger.warning(
+            "GraphQL fast path off: installed %s; it was verified on %s. "
+            "Serving with Strawberry's stock execution.",
+            found,
+            verified,
+        )
+    return False
 
 
 class FastPathSchema(strawberry.Schema):
     """strawberry.Schema with the fast path (Executor, lean resolvers, prepared hooks).
 
-    ``fast_path=False`` builds exactly Strawberry's stock schema: graphql-core's
-    execution context as Strawberry configures it, Strawberry's own extensions runner,
-    Strawberry's resolvers (tests/platform/test_differential.py compares them).
+    ``fast_path=False``, or installed versions other than VERIFIED_VERSIONS, build
+    exactly Strawberry's stock schema: graphql-core's execution context as Strawberry
+    configures it, Strawberry's own extensions runner, Strawberry's resolvers.
     """
 
     def __init__(self, *args: Any, fast_path: bool = True, **kwargs: Any) -> None:
         if "execution_context_class" in kwargs:
             raise TypeError("FastPathSchema chooses the execution context: pass fast_path")
-        self.fast_path = fast_path
+        self.fast_path = fast_path and fast_path_verified()
         if self.fast_path:
             kwargs["execution_context_class"] = Executor
         super().__init__(*args, **kwargs)
