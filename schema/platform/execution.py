@@ -21,6 +21,14 @@ coerced twice); so do abstract types, fields with arguments, permission classes 
 field extensions, and whole requests with middleware (a schema extension's
 ``resolve`` hook), exception handlers or incremental delivery.
 
+The Executor overrides methods of graphql-core's Executor that graphql-core marks
+``:meta private:`` (execute_fields, complete_iterable_value) and calls others
+(execute_field, complete_value, complete_list_item_value, handle_field_error,
+collect_subfields, settle_in_background, ...). The execution context class is
+graphql-core's public extension point, but the methods behind it have no public
+contract: the fast path copies their behaviour, so it is only as right as the
+version it was checked against.
+
 It is verified against exact versions of graphql-core and Strawberry
 (VERIFIED_VERSIONS): tests/platform/test_differential.py runs documents through
 this path and through Strawberry's stock path and requires byte-identical
@@ -51,6 +59,10 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
+
+# Strawberry's own execution context, the one its schemas run: not exported from
+# strawberry.schema. Subclassing graphql-core's public Executor instead would lose
+# Strawberry's resolve info (build_resolve_info) and operation extensions.
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 # Private to Strawberry: see schema/platform/field_plans.py for why its backref key is read.

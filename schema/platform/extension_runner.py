@@ -18,6 +18,13 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from strawberry.extensions import SchemaExtension
+
+# Internal to Strawberry (not exported from strawberry.extensions): the context managers
+# its runner returns, their get_hook and HOOK_NAME, and WrappedHook. The public way is
+# Strawberry's own SchemaExtensionsRunner (Schema.create_extensions_runner is public),
+# which builds these same objects, but wraps every hook again on every request and stage:
+# what this module saves. tests/platform/test_extension_runner.py and
+# test_differential.py compare the two.
 from strawberry.extensions.context import (
     ExecutingContextManager,
     ExtensionContextManagerBase,

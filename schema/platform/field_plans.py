@@ -40,7 +40,6 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 from graphql.pyutils import inspect as inspect_value
-from graphql.type.scalars import serialize_int
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema import Schema
 
@@ -205,12 +204,15 @@ def _list_answer(
     return answer
 
 
+_SERIALIZE_INT: Callable[[Any], Any] = GraphQLInt.coerce_output_value
+
+
 def _coerce_int(value: Any) -> Any:
     # graphql-core's serialize_int returns an int in range unchanged; anything else
     # (bool, float, str, out of range) takes its own rules.
     if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
         return value
-    return serialize_int(value)
+    return _SERIALIZE_INT(value)
 
 
 class ObjectField(NamedTuple):

@@ -27,6 +27,10 @@ class Lookahead:
     """
 
     def __init__(self, info: Info) -> None:
+        # Strawberry's Info has no public field_nodes or fragments (its public API is
+        # selected_fields, built from exactly these, and operation, which holds no
+        # fragments): they are read off graphql-core's resolve info, which Info keeps as
+        # the dataclass field _raw_info.
         raw = info._raw_info
         self._nodes: Sequence[FieldNode] = raw.field_nodes
         self._fragments: Mapping[str, FragmentDefinitionNode] = raw.fragments

@@ -305,6 +305,7 @@ async def test_lean_resolvers_answer_like_strawberrys_wrapper() -> None:
     full = await FULL.execute(document)
 
     # then: resolvers with arguments or an await keep Strawberry's path; answers agree
+    # (the installed resolvers live on the graphql-core schema, Strawberry's private _schema)
     item = cast("GraphQLObjectType", lean._schema.type_map["Item"])
     query = cast("GraphQLObjectType", lean._schema.type_map["Query"])
     assert changed == 14  # Item.shout, the four sync Node resolvers, the nine sync root fields
