@@ -10,6 +10,11 @@ digits and combining marks, right-to-left and NUL text, long strings (under and 
 the request limit), calendar-edge dates, times with offsets, wrong enum values, nulls,
 10,000-element lists, values of another type.
 
+A type with several places (a date range's two ends, say) also gets each value at all of
+them at once; with the time left after every such case, random combinations of two or
+three places follow, and a failing combination is shrunk to the fewest changes that
+still fail before it is reported.
+
 It runs as anonymous, as a doctor and as an admin, against the same live server as
 schemathesis (gunicorn over a private, seeded PostgreSQL). Every operation is sent once
 unchanged in every pass; its hostile cases go to the first pass whose unchanged request
@@ -662,8 +667,7 @@ def fuzz(
 ) -> None:
     """Every operation unchanged in every pass; then its hostile cases (shuffled) in the
     first pass it got into; then, while time is left, random combinations of them. Passes
-    run one after another (the admin's last: it may suspend doctors), each with the time
-    left in proportion to its cases."""
+    run in order (the admin's last: it suspends doctors)."""
     plans: dict[str, list[Case]] = defaultdict(list)
     combinations: dict[str, list[Iterator[Case]]] = defaultdict(list)
     fuzzed: set[str] = set()
@@ -680,15 +684,17 @@ def fuzz(
                 )
         rng.shuffle(plans[pass_name])
         run.planned[pass_name] = len(plans[pass_name])
+    # First every planned case, then random combinations with the time left; passes in
+    # order each time, each with the time left in proportion to its planned cases.
     for index, pass_name in enumerate(passes):
-        later = sum(len(plans[name]) for name in passes[index:]) or 1
-        share = (deadline - time.monotonic()) * len(plans[pass_name]) / later
-        ends = min(deadline, time.monotonic() + share)
+        ends = _share(deadline, plans, passes[index:])
         for case in plans[pass_name]:
             if time.monotonic() >= ends:
                 break
             send(client, run, case)
             run.hostile[pass_name] += 1
+    for index, pass_name in enumerate(passes):
+        ends = _share(deadline, plans, passes[index:])
         streams = list(combinations[pass_name])
         rng = random.Random(f"{seed}:{pass_name}:combined")
         while streams and time.monotonic() < ends:
@@ -699,6 +705,13 @@ def fuzz(
                 continue
             send(client, run, combined)
             run.combined[pass_name] += 1
+
+
+def _share(deadline: float, plans: dict[str, list[Case]], passes: Sequence[str]) -> float:
+    """When the first of passes should stop: its part of the time left, by planned cases."""
+    later = sum(len(plans[name]) for name in passes) or 1
+    now = time.monotonic()
+    return min(deadline, now + (deadline - now) * len(plans[passes[0]]) / later)
 
 
 def _shown(value: Any) -> str:
