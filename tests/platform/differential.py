@@ -239,6 +239,14 @@ async def clone(seeded: Seeded) -> str:
     dsn, kwargs = testdb.asyncpg_dsn(testdb.with_database(seeded.template_url, "postgres"))
     connection = await asyncpg.connect(dsn, **kwargs)
     try:
+        # A pooler in front of the server (CI's PgBouncer pass) keeps its server connection to
+        # the template after the seeding released it, and PostgreSQL refuses to copy a database
+        # anyone is connected to. Nothing uses the template itself, so those connections go.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            template,
+        )
         await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await connection.close()
