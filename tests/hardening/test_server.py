@@ -282,3 +282,41 @@ async def test_a_client_gone_mid_body_is_logged_as_a_disconnect_not_a_500(live: 
     assert "Traceback" not in log
     assert "unhandled error" not in log
     assert "Exception in ASGI application" not in log
+
+
+async def test_a_body_that_arrives_with_its_headers_is_not_counted_as_headers(
+    live: Server,
+) -> None:
+    # given a valid request whose 60 KiB body comes in the same write as its headers
+    padded = orjson.dumps({"query": "{ __typename }", "variables": {"pad": "x" * 60 * 1024}})
+    connection = await Connection.open(live)
+    # when it is sent at once
+    await connection.send(HEAD + b"Content-Length: %d\r\n\r\n" % len(padded) + padded)
+    status, body = await connection.response(within=10)
+    # then it is served: only the request line and headers count towards their limit
+    assert status == 200
+    assert orjson.loads(body) == {"data": {"__typename": "Query"}}
+    connection.close()
+
+
+async def test_pipelined_requests_are_answered_in_order(live: Server) -> None:
+    # given two requests sent back to back in one write, the second naming itself
+    request = HEAD + b"Content-Length: %d\r\n\r\n" % len(TYPENAME) + TYPENAME
+    second = request.replace(b"Host:", b"X-Request-ID: pipelined-second\r\nHost:")
+    connection = await Connection.open(live)
+    # when
+    await connection.send(request + second)
+    first_answer = await connection.response(within=10)
+    second_answer = await connection.response(within=10)
+    # then both are answered, on the one connection
+    assert first_answer[0] == second_answer[0] == 200
+    await wait_for_log(live, lambda log: "request_id=pipelined-second" in log, within=10)
+    connection.close()
+
+
+async def test_the_server_opens_no_control_socket_a_second_instance_would_take(
+    live: Server,
+) -> None:
+    # then gunicorn's control socket (one path per user by default) stays off
+    assert "Using worker: app.server.UvicornWorker" in live.log()
+    assert "Control socket" not in live.log()
