@@ -16,6 +16,10 @@ D = TypeVar("D")
 # A development-only secret: good enough to sign tokens on a laptop, refused in
 # production so a deployment can never run with a key that is public on GitHub.
 DEVELOPMENT_SECRET = "medimyth-development-secret-do-not-use-in-production"
+# The parts of the GraphQL fast path (schema/platform/execution.py), each measured on
+# its own in bench/RESULTS.md: the executor's plain fields and direct objects, the
+# direct calls of simple resolvers, the extensions runner with its hooks prepared.
+FAST_PATH_PIECES = ("executor", "lean-resolvers", "prepared-hooks")
 
 
 class SettingsError(ValueError):
@@ -100,6 +104,9 @@ class Settings:
     # The execution fast path (schema/platform/execution.py); off: Strawberry's stock
     # execution. On only with the graphql-core and Strawberry versions it was verified on.
     graphql_fast_path: bool = True
+    # Pieces of the fast path left out (FAST_PATH_PIECES), to measure what each buys
+    # (bench/RESULTS.md); production leaves it empty.
+    graphql_fast_path_without: frozenset[str] = frozenset()
     notification_sender: NotificationSender = NotificationSender.LOG
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
@@ -170,6 +177,7 @@ class Settings:
             graphql_introspection=_flag(env, "GRAPHQL_INTROSPECTION"),
             graphiql=_flag(env, "GRAPHIQL"),
             graphql_fast_path=_flag(env, "GRAPHQL_FAST_PATH") is not False,
+            graphql_fast_path_without=_pieces(env, "GRAPHQL_FAST_PATH_WITHOUT"),
             notification_sender=sender,
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
@@ -245,6 +253,16 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false")
+
+
+def _pieces(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma-separated subset of FAST_PATH_PIECES; empty when unset."""
+    pieces = frozenset(p.strip() for p in env.get(name, "").split(",") if p.strip())
+    unknown = sorted(pieces - set(FAST_PATH_PIECES))
+    if unknown:
+        known = ", ".join(FAST_PATH_PIECES)
+        raise SettingsError(f"{name} names unknown pieces {', '.join(unknown)}; known: {known}")
+    return pieces
 
 
 def _time_zone(raw: str) -> str:

@@ -66,6 +66,7 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         fast_path=limits.fast_path if fast_path is None else fast_path,
+        without=limits.fast_path_without,
         # Sessions run in the doctor's time zone: a time with an offset is refused as input.
         scalar_overrides={time: NaiveTime},
         # Error types not yet reachable from a root field still belong to the contract.

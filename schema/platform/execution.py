@@ -82,6 +82,7 @@ from schema.platform.field_plans import (
     object_field,
     plain_field,
 )
+from settings import FAST_PATH_PIECES
 
 if TYPE_CHECKING:
     # The types of the arguments graphql-core's Executor methods take; graphql-core
@@ -140,20 +141,28 @@ class FastPathSchema(strawberry.Schema):
     configures it, Strawberry's own extensions runner, Strawberry's resolvers.
     """
 
-    def __init__(self, *args: Any, fast_path: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        fast_path: bool = True,
+        without: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         if "execution_context_class" in kwargs:
             raise TypeError("FastPathSchema chooses the execution context: pass fast_path")
         self.fast_path = fast_path and fast_path_verified()
-        if self.fast_path:
+        # Each piece on its own is held to the same answers (tests/platform/test_differential.py).
+        self.pieces = frozenset(FAST_PATH_PIECES) - without if self.fast_path else frozenset()
+        if "executor" in self.pieces:
             kwargs["execution_context_class"] = Executor
         super().__init__(*args, **kwargs)
-        if self.fast_path:
+        if "lean-resolvers" in self.pieces:
             lean_resolvers(self)
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
-        if self.fast_path:
+        if "prepared-hooks" in self.pieces:
             return PreparedExtensionsRunner(
                 execution_context=execution_context, extensions=extensions
             )

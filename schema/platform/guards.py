@@ -37,6 +37,7 @@ class Limits:
     # Not a limit, but set with them from the settings when the schema is built:
     # whether it executes on the fast path (schema/platform/execution.py).
     fast_path: bool = True
+    fast_path_without: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -46,6 +47,7 @@ class Limits:
             max_tokens=settings.graphql_max_tokens,
             introspection=settings.introspection_enabled,
             fast_path=settings.graphql_fast_path,
+            fast_path_without=settings.graphql_fast_path_without,
         )
 
 

@@ -261,10 +261,21 @@ async def drop_all(seeded: Seeded) -> None:
 
 
 async def answer(
-    seeded: Seeded, url: str, *, fast: bool, body: bytes, token: str | None
+    seeded: Seeded,
+    url: str,
+    *,
+    fast: bool,
+    body: bytes,
+    token: str | None,
+    without: frozenset[str] = frozenset(),
 ) -> tuple[int, bytes]:
-    """One POST to /graphql of an app built on the fast or the stock path, on database url."""
-    settings = replace(seeded.settings, database_url=url, graphql_fast_path=fast)
+    """One POST to /graphql of an app built on the fast (less ``without``) or the stock path."""
+    settings = replace(
+        seeded.settings,
+        database_url=url,
+        graphql_fast_path=fast,
+        graphql_fast_path_without=without,
+    )
     database = Database(settings)
     headers = {"Content-Type": "application/json", "X-Request-ID": REQUEST_ID}
     if token is not None:

@@ -48,7 +48,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.platform.execution import Executor, FastPathSchema
-from settings import Settings
+from settings import FAST_PATH_PIECES, Settings
 from tests.platform import differential
 from tests.platform.differential import Deterministic, Operation, Seeded
 
@@ -731,6 +731,38 @@ async def test_every_query_answers_an_anonymous_caller_as_the_stock_path(
     # then
     assert fast[0] == stock[0]
     differential.assert_same_bytes(stock[1], fast[1], f"{operation.label}, anonymous")
+
+
+ALONE = [(piece, op) for piece in FAST_PATH_PIECES for op in QUERIES]
+
+
+@pytest.mark.parametrize(
+    ("piece", "operation"), ALONE, ids=[f"{piece} alone: {op.label}" for piece, op in ALONE]
+)
+async def test_each_piece_of_the_fast_path_alone_answers_as_the_stock_path(
+    seeded: Seeded, randomness: Deterministic, piece: str, operation: Operation
+) -> None:
+    # given: a query as its caller sends it, and the fast path with only this piece
+    request = differential.body(
+        operation.document, differential.adapted(operation, seeded), operation.name
+    )
+    token = differential.token(seeded, differential.caller(operation))
+    others = frozenset(FAST_PATH_PIECES) - {piece}
+
+    # when: the stock app and the one-piece app answer it on the same rows
+    answers = []
+    for fast in (False, True):
+        randomness.restart()
+        answers.append(
+            await differential.answer(
+                seeded, seeded.reads_url, fast=fast, body=request, token=token, without=others
+            )
+        )
+
+    # then
+    stock, alone = answers
+    assert alone[0] == stock[0]
+    differential.assert_same_bytes(stock[1], alone[1], f"{operation.label}, {piece} alone")
 
 
 @pytest.mark.parametrize("found", FOUND.values(), ids=FOUND.keys())

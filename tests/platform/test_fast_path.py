@@ -19,7 +19,7 @@ from schema.platform import execution
 from schema.platform.execution import Executor, FastPathSchema
 from schema.platform.extension_runner import PreparedExtensionsRunner
 from schema.platform.guards import Limits
-from settings import Settings
+from settings import Settings, SettingsError
 
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 INSTALLED = {name: metadata.version(name) for name in execution.VERIFIED_VERSIONS}
@@ -140,6 +140,20 @@ def test_the_setting_switches_the_application_schema_to_the_stock_path() -> None
     assert stock.execution_context_class is StrawberryGraphQLCoreExecutionContext
     assert fast.fast_path
     assert fast.execution_context_class is Executor
+
+
+def test_the_setting_leaves_out_named_pieces_and_refuses_unknown_ones() -> None:
+    # given: GRAPHQL_FAST_PATH_WITHOUT as a measurement sets it
+    settings = Settings.from_env({"GRAPHQL_FAST_PATH_WITHOUT": "executor, prepared-hooks"})
+
+    # when
+    schema = build_schema(Limits.from_settings(settings))
+
+    # then: only the lean resolvers remain, on Strawberry's own execution context
+    assert schema.pieces == {"lean-resolvers"}
+    assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
+    with pytest.raises(SettingsError, match="unknown pieces everything"):
+        Settings.from_env({"GRAPHQL_FAST_PATH_WITHOUT": "executor,everything"})
 
 
 def test_the_argument_overrides_the_limits() -> None:
