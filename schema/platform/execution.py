@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import strawberry
 from graphql import (
@@ -91,6 +91,8 @@ if TYPE_CHECKING:
 
 __all__ = ["VERIFIED_VERSIONS", "Executor", "FastPathSchema", "lean_resolvers"]
 
+K = TypeVar("K")
+V = TypeVar("V")
 logger = logging.getLogger(__name__)
 
 # The versions the fast path (Executor, lean_resolvers, PreparedExtensionsRunner) was
@@ -233,9 +235,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             step.plain is not None or step.obj is not None or step.typename is not None
             for step in steps
         )
-        plan = steps if usable else None
-        self._plans[id(fields)] = (fields, plan)
-        return plan
+        return _remember(self._plans, fields, steps if usable else None)
 
     def execute_fields(
         self,
@@ -329,11 +329,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 )
             else:
                 completed = self._complete_items(return_type, details, info, path, irregular)
-            if self.is_awaitable(completed):
-                return self._completed_later(completed, return_type, details, path)
         except Exception as raw_error:  # noqa: BLE001 - as graphql-core: any error is a field error
             self.handle_field_error(raw_error, return_type, details, path)
             return None
+        return self._settled(completed, return_type, details, path)
+
+    def _settled(
+        self, completed: Any, return_type: GraphQLOutputType, details: FieldDetailsList, path: Path
+    ) -> Any:
+        """A completed value, or an awaitable that settles it with graphql-core's error handling."""
+        if self.is_awaitable(completed):
+            return self._completed_later(completed, return_type, details, path)
         return completed
 
     def _complete_items(
@@ -393,9 +399,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             self._settle(completed, awaited, values[position + 1 :])
             raise
-        if not awaited:
-            return completed
-        return _await_into(completed, awaited)
+        return _await_into(completed, awaited) if awaited else completed
 
     def _settle(self, completed: list[Any], awaited: list[int], rest: Any) -> None:
         """As graphql-core after an error in a list: settle its pending items in the background."""
@@ -429,13 +433,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 assert field.read is not None
                 result = field.read(source)
             if self.is_awaitable(result):
+                info = info or self._info(field, details, parent_type, path)
                 return self.complete_awaitable_value(
-                    return_type,
-                    details,
-                    info or self._info(field, details, parent_type, path),
-                    path,
-                    result,
-                    position_context,
+                    return_type, details, info, path, result, position_context
                 )
             object_type = field.object_type
             if object_type is not None and position_context is None and result is not None:
@@ -444,20 +444,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 fields, _defer_usages, _ = self.collect_subfields(object_type, details)
                 completed = self.execute_fields(object_type, result, path, fields, None)
             else:
+                info = info or self._info(field, details, parent_type, path)
                 completed = self.complete_value(
-                    return_type,
-                    details,
-                    info or self._info(field, details, parent_type, path),
-                    path,
-                    result,
-                    position_context,
+                    return_type, details, info, path, result, position_context
                 )
-            if self.is_awaitable(completed):
-                return self._completed_later(completed, return_type, details, path)
         except Exception as raw_error:  # noqa: BLE001 - as graphql-core: any error is a field error
             self.handle_field_error(raw_error, return_type, details, path)
             return None
-        return completed
+        return self._settled(completed, return_type, details, path)
 
     def _info(
         self,
@@ -522,9 +516,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 found.append((step.response_name, _constant(step.typename)))
             else:
                 break
-        answers = found if len(found) == len(plan) else None
-        self._answers[id(plan)] = (plan, answers)
-        return answers
+        return _remember(self._answers, plan, found if len(found) == len(plan) else None)
 
     def _complete_objects(
         self,
@@ -597,9 +589,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             self._settle(completed, awaited, items[index + 1 :])
             raise
-        if not awaited:
-            return completed
-        return _await_into(completed, awaited)
+        return _await_into(completed, awaited) if awaited else completed
 
     def _resume(
         self,
@@ -623,6 +613,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return self._execute_steps(
             object_type, item, item_path, plan[position + 1 :], None, results, pending
         )
+
+
+def _remember(memo: dict[int, tuple[K, V]], key: K, value: V) -> V:
+    """Memoize by the key's identity; the key is kept with the value so its id is not reused."""
+    memo[id(key)] = (key, value)
+    return value
 
 
 def _nodes(details: FieldDetailsList) -> list[FieldNode]:
