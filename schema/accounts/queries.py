@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.accounts import admin
-from schema.accounts.types import Account, AccountConnection
+from schema.accounts.types import Account, AccountConnection, account_connection
 from schema.platform.context import Info
 
 
@@ -22,4 +22,4 @@ class AccountQuery:
         await info.context.require_admin()
         async with info.context.db.use() as session:
             page = await admin.list_pending_doctors(session=session, first=first, after=after)
-        return AccountConnection.from_page(page)
+        return account_connection(page)

@@ -16,7 +16,7 @@ from schema.booking.types import Session, sessions_between
 from schema.catalogue.types import Category, category_of
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers the enums above
 from schema.platform.context import Info
-from schema.platform.pagination import PageInfo, edges_of
+from schema.platform.pagination import Connection
 from schema.scheduling.types import Schedule, Vacation
 
 
@@ -94,22 +94,8 @@ class Account:
     )
 
 
-@strawberry.type
-class AccountEdge:
-    cursor: str
-    node: Account
+AccountConnection = Connection[Account]
 
 
-@strawberry.type
-class AccountConnection:
-    total_count: int
-    page_info: PageInfo
-    edges: list[AccountEdge]
-
-    @classmethod
-    def from_page(cls, page: Page[AccountModel]) -> AccountConnection:
-        return cls(
-            total_count=page.total_count,
-            page_info=PageInfo.from_page(page),
-            edges=edges_of(page, AccountEdge, [Account.from_model(item) for item in page.items]),
-        )
+def account_connection(page: Page[AccountModel]) -> AccountConnection:
+    return Connection.of(page, [Account.from_model(item) for item in page.items])

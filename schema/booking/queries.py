@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers.booking import appointments, sessions
 from schema.booking.inputs import SessionFilter
-from schema.booking.types import Appointment, SessionConnection
+from schema.booking.types import Appointment, SessionConnection, session_connection
 from schema.platform.context import Info
 from schema.platform.ids import int_id
 
@@ -37,7 +37,7 @@ class BookingQuery:
             after=after,
             now=ctx.clock.now(),
         )
-        return SessionConnection.from_page(page)
+        return session_connection(page)
 
     @strawberry.field(description="A booking, for whoever holds its manage token; else null.")
     async def my_appointment(

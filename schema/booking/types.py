@@ -16,7 +16,7 @@ from resolvers.platform.calendar import SessionStatus as SessionStatusValue
 from resolvers.platform.pagination import Page
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
 from schema.platform.context import Info
-from schema.platform.pagination import PageInfo, edges_of
+from schema.platform.pagination import Connection
 from schema.scheduling.types import Schedule
 
 if TYPE_CHECKING:
@@ -172,22 +172,8 @@ async def sessions_between(
     return [Session.from_occurrence(item) for item in found]
 
 
-@strawberry.type
-class SessionEdge:
-    cursor: str
-    node: Session
+SessionConnection = Connection[Session]
 
 
-@strawberry.type
-class SessionConnection:
-    total_count: int
-    page_info: PageInfo
-    edges: list[SessionEdge]
-
-    @classmethod
-    def from_page(cls, page: Page[Occurrence]) -> SessionConnection:
-        return cls(
-            total_count=page.total_count,
-            page_info=PageInfo.from_page(page),
-            edges=edges_of(page, SessionEdge, [Session.from_occurrence(i) for i in page.items]),
-        )
+def session_connection(page: Page[Occurrence]) -> SessionConnection:
+    return Connection.of(page, [Session.from_occurrence(item) for item in page.items])
