@@ -16,7 +16,6 @@ from schema.booking.results import (
 )
 from schema.platform.context import Info
 from schema.platform.ids import int_id
-from schema.platform.results import answer
 
 
 @strawberry.type
@@ -26,29 +25,17 @@ class BookingMutation:
         graphql_type=BookAppointmentResult,
     )
     async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Any:
-        ctx = info.context
-        return answer(
-            await ctx.call(
-                book.book_appointment,
-                request=input.to_resolver(),
-                now=ctx.clock.now(),
-                secret=ctx.settings.secret_key,
-                default_country_code=ctx.settings.default_country_code,
-            )
-        )
+        return await info.context.answer(book.book_appointment, request=input.to_resolver())
 
     @strawberry.mutation(description="Cancel your booking before its session starts.")
     async def cancel_my_appointment(
         self, info: Info, public_id: str, manage_token: str, reason: str | None = None
     ) -> CancelAppointmentResult:
-        return answer(
-            await info.context.call(
-                appointments.cancel_my_appointment,
-                public_id=public_id,
-                manage_token=manage_token,
-                reason=reason,
-                now=info.context.clock.now(),
-            )
+        return await info.context.answer(
+            appointments.cancel_my_appointment,
+            public_id=public_id,
+            manage_token=manage_token,
+            reason=reason,
         )
 
     @strawberry.mutation(
@@ -58,14 +45,8 @@ class BookingMutation:
         self, info: Info, id: strawberry.ID, reason: str
     ) -> CancelAppointmentResult:
         doctor = await info.context.require_doctor()
-        return answer(
-            await info.context.call(
-                appointments.cancel_appointment,
-                doctor=doctor,
-                appointment_id=int_id(id),
-                reason=reason,
-                now=info.context.clock.now(),
-            )
+        return await info.context.answer(
+            appointments.cancel_appointment, doctor=doctor, appointment_id=int_id(id), reason=reason
         )
 
     @strawberry.mutation(
@@ -76,12 +57,9 @@ class BookingMutation:
         self, info: Info, id: strawberry.ID, status: AppointmentStatus
     ) -> SetAppointmentStatusResult:
         doctor = await info.context.require_doctor()
-        return answer(
-            await info.context.call(
-                appointments.set_appointment_status,
-                doctor=doctor,
-                appointment_id=int_id(id),
-                status=status,
-                now=info.context.clock.now(),
-            )
+        return await info.context.answer(
+            appointments.set_appointment_status,
+            doctor=doctor,
+            appointment_id=int_id(id),
+            status=status,
         )

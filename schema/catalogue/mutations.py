@@ -8,25 +8,20 @@ from resolvers.catalogue import categories
 from schema.catalogue.results import CreateCategoryResult, RenameCategoryResult
 from schema.platform.context import Info
 from schema.platform.ids import int_id
-from schema.platform.results import answer
 
 
 @strawberry.type
 class CatalogueMutation:
     @strawberry.mutation(description="Add a specialty; names are unique whatever their case.")
     async def create_category(self, info: Info, name: str) -> CreateCategoryResult:
-        ctx = info.context
-        await ctx.require_admin()
-        return answer(await ctx.call(categories.create_category, name=name, now=ctx.clock.now()))
+        await info.context.require_admin()
+        return await info.context.answer(categories.create_category, name=name)
 
     @strawberry.mutation(description="Rename a specialty.")
     async def rename_category(
         self, info: Info, id: strawberry.ID, name: str
     ) -> RenameCategoryResult:
-        ctx = info.context
-        await ctx.require_admin()
-        return answer(
-            await ctx.call(
-                categories.rename_category, category_id=int_id(id), name=name, now=ctx.clock.now()
-            )
+        await info.context.require_admin()
+        return await info.context.answer(
+            categories.rename_category, category_id=int_id(id), name=name
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeAlias, TypeVar
 
 from starlette.requests import Request
@@ -18,10 +20,32 @@ from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import Forbidden, Unauthenticated
+from schema.platform.results import answer
 from settings import Settings
 
 _UNSET = object()
 T = TypeVar("T")
+
+# What the request itself knows, handed to any resolver that takes it as a keyword
+# argument (Context.call): root fields pass only what the client sent.
+SUPPLIED: dict[str, Callable[[Context], Any]] = {
+    "now": lambda ctx: ctx.clock.now(),
+    "settings": lambda ctx: ctx.settings,
+    "secret": lambda ctx: ctx.settings.secret_key,
+    "default_country_code": lambda ctx: ctx.settings.default_country_code,
+    "client_address": lambda ctx: ctx.client_address,
+}
+
+
+@cache
+def supplied_to(resolver: Callable[..., Any]) -> tuple[str, ...]:
+    """The SUPPLIED names among the resolver's keyword-only parameters; read once per resolver."""
+    parameters = inspect.signature(resolver).parameters
+    return tuple(
+        name
+        for name in SUPPLIED
+        if name in parameters and parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+    )
 
 
 @dataclass
@@ -33,6 +57,14 @@ class Context:
     clock: Clock
     settings: Settings
     _viewer: object = field(default=_UNSET, repr=False)
+
+    @property
+    def client_address(self) -> str:
+        """Who sent the request, as every limit counts them."""
+        # Behind a proxy, uvicorn's proxy-headers support (FORWARDED_ALLOW_IPS) puts the real
+        # client here; the limit then counts people, not the proxy.
+        client = self.request.client
+        return client.host if client is not None else "unknown"
 
     def bearer_token(self) -> str | None:
         header = self.request.headers.get("authorization", "")
@@ -98,16 +130,24 @@ class Context:
 
         What every root field does with a resolver; typed by the resolver's result (its
         keyword arguments are checked by the tests that run every operation, not by mypy).
-        A result that carries what its answer reads (``prime_loaders``, as a booking does)
-        hands it to the request's loaders, so the answer needs no statement after the
+        Keyword arguments named in SUPPLIED and not given are the request's own. A result
+        that carries what its answer reads (``prime_loaders``, as a booking does) hands
+        it to the request's loaders, so the answer needs no statement after the
         resolver's commit.
         """
+        for name in supplied_to(resolver):
+            if name not in arguments:
+                arguments[name] = SUPPLIED[name](self)
         async with self.db.use() as session:
             result = await resolver(session=session, **arguments)
         prime = getattr(result, "prime_loaders", None)
         if prime is not None:
             prime(self.loaders)
         return result
+
+    async def answer(self, resolver: Callable[..., Awaitable[object]], /, **arguments: Any) -> Any:
+        """``call``, then the result as its GraphQL type (schema/platform/results.py)."""
+        return answer(await self.call(resolver, **arguments))
 
     @staticmethod
     def is_active_doctor(account: Account) -> bool:

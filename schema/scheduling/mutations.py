@@ -7,7 +7,6 @@ import strawberry
 from resolvers.scheduling import schedules, vacations
 from schema.platform.context import Info
 from schema.platform.ids import int_id
-from schema.platform.results import answer
 from schema.scheduling.inputs import CreateSchedulesInput, UpdateScheduleInput, VacationInput
 from schema.scheduling.results import (
     CreateSchedulesResult,
@@ -24,34 +23,22 @@ class SchedulingMutation:
     async def create_schedules(
         self, info: Info, input: CreateSchedulesInput
     ) -> CreateSchedulesResult:
-        ctx = info.context
-        doctor = await ctx.require_doctor()
-        return answer(
-            await ctx.call(
-                schedules.create_schedules,
-                doctor=doctor,
-                weekdays=[weekday.value for weekday in input.weekdays],
-                fields=input.fields(),
-                all_or_nothing=input.all_or_nothing,
-                default_country_code=ctx.settings.default_country_code,
-            )
+        doctor = await info.context.require_doctor()
+        return await info.context.answer(
+            schedules.create_schedules,
+            doctor=doctor,
+            weekdays=[weekday.value for weekday in input.weekdays],
+            fields=input.fields(),
+            all_or_nothing=input.all_or_nothing,
         )
 
     @strawberry.mutation(description="Edit a schedule; booked patients hear of time/place changes.")
     async def update_schedule(
         self, info: Info, id: strawberry.ID, input: UpdateScheduleInput
     ) -> UpdateScheduleResult:
-        ctx = info.context
-        doctor = await ctx.require_doctor()
-        return answer(
-            await ctx.call(
-                schedules.update_schedule,
-                doctor=doctor,
-                schedule_id=int_id(id),
-                patch=input.patch(),
-                now=ctx.clock.now(),
-                default_country_code=ctx.settings.default_country_code,
-            )
+        doctor = await info.context.require_doctor()
+        return await info.context.answer(
+            schedules.update_schedule, doctor=doctor, schedule_id=int_id(id), patch=input.patch()
         )
 
     @strawberry.mutation(
@@ -60,35 +47,21 @@ class SchedulingMutation:
     async def delete_schedule(
         self, info: Info, id: strawberry.ID, reason: str | None = None
     ) -> DeleteScheduleResult:
-        ctx = info.context
-        doctor = await ctx.require_doctor()
-        return answer(
-            await ctx.call(
-                schedules.delete_schedule,
-                doctor=doctor,
-                schedule_id=int_id(id),
-                reason=reason,
-                now=ctx.clock.now(),
-            )
+        doctor = await info.context.require_doctor()
+        return await info.context.answer(
+            schedules.delete_schedule, doctor=doctor, schedule_id=int_id(id), reason=reason
         )
 
     @strawberry.mutation(description="Save a vacation (an active doctor only).")
     async def create_vacation(self, info: Info, input: VacationInput) -> CreateVacationResult:
-        ctx = info.context
-        doctor = await ctx.require_doctor()
-        return answer(
-            await ctx.call(
-                vacations.create_vacation,
-                doctor=doctor,
-                request=input.to_resolver(),
-                now=ctx.clock.now(),
-            )
+        doctor = await info.context.require_doctor()
+        return await info.context.answer(
+            vacations.create_vacation, doctor=doctor, request=input.to_resolver()
         )
 
     @strawberry.mutation(description="Remove one of your vacations.")
     async def delete_vacation(self, info: Info, id: strawberry.ID) -> DeleteVacationResult:
-        ctx = info.context
-        doctor = await ctx.require_doctor()
-        return answer(
-            await ctx.call(vacations.delete_vacation, doctor=doctor, vacation_id=int_id(id))
+        doctor = await info.context.require_doctor()
+        return await info.context.answer(
+            vacations.delete_vacation, doctor=doctor, vacation_id=int_id(id)
         )
