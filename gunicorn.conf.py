@@ -16,6 +16,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 # gunicorn's limit_request_* settings never reach Uvicorn's parser; BODY_TIMEOUT_SECONDS
 # and MAX_REQUEST_BYTES in the app (app/middleware.py).
 worker_class = "app.server.UvicornWorker"
+# The same trusted proxies as the app's (app/proxies.py decides the client's address;
+# Uvicorn's own proxy headers are off), so gunicorn never believes a wider set.
+forwarded_allow_ips = ",".join(str(network) for network in settings.trusted_proxies)
 # PaaS platforms send SIGTERM and wait about 30 s; finish in-flight requests well before.
 graceful_timeout = 20
 timeout = 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import zoneinfo
 from collections.abc import Mapping
@@ -45,6 +46,18 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
+class ProxyHeader(StrEnum):
+    """Which header a trusted proxy writes the client's address into (only that one is read)."""
+
+    X_FORWARDED_FOR = "x-forwarded-for"
+    FORWARDED = "forwarded"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Loopback only: a reverse proxy on the same host. Anything wider must be said.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
+
+
 class PoolMode(StrEnum):
     """How the app reaches PostgreSQL; decides statement caching and pooling."""
 
@@ -77,6 +90,12 @@ class Settings:
     default_time_zone: str = "Asia/Kolkata"
     default_country_code: str = "+91"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # The peers whose forwarded header is believed (app/proxies.py), and which header
+    # that is: the client address every limit counts is the first hop not in these.
+    trusted_proxies: tuple[Network, ...] = field(
+        default_factory=lambda: _networks("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
+    )
+    trusted_proxy_header: ProxyHeader = ProxyHeader.X_FORWARDED_FOR
     log_level: str = "INFO"
     # None: JSON in production, text in development.
     log_format: LogFormat | None = None
@@ -163,6 +182,10 @@ class Settings:
                 for origin in env.get("CORS_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            trusted_proxies=_trusted_proxies(env),
+            trusted_proxy_header=_choice(
+                env, "TRUSTED_PROXY_HEADER", ProxyHeader, ProxyHeader.X_FORWARDED_FOR
+            ),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=_choice(env, "LOG_FORMAT", LogFormat, None),
             graphql_max_depth=_int(env, "GRAPHQL_MAX_DEPTH", 10, minimum=2),
@@ -191,6 +214,40 @@ def _webhook_url(env: Mapping[str, str], sender: NotificationSender) -> str | No
     if url is not None and not url.startswith(("https://", "http://")):
         raise SettingsError("NOTIFICATION_WEBHOOK_URL must be an http:// or https:// URL")
     return url
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    # Uvicorn's FORWARDED_ALLOW_IPS, which deployments may already set, is read as a
+    # fallback, so an existing setting keeps its meaning instead of being dropped quietly.
+    for name in ("TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
+        raw = env.get(name, "").strip()
+        if raw:
+            return _networks(name, raw)
+    return _networks("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
+
+
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    """Comma-separated addresses and CIDR networks, e.g. ``127.0.0.1,10.0.0.0/8``; or ``none``."""
+    networks: list[Network] = []
+    if raw.strip().lower() == "none":
+        return ()  # served directly: no forwarded header is ever believed
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            # Believing every peer lets any client name its own address in a header,
+            # and with it a fresh budget for every limit.
+            raise SettingsError(
+                f"{name} must list the proxies' addresses or networks, not '*': "
+                "trusting every peer lets any client choose its address"
+            )
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
 
 
 def _database_url(raw: str | None) -> str | None:

@@ -18,6 +18,7 @@ from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
 from app.logs import configure_logging
 from app.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
+from app.proxies import ProxyHeadersMiddleware, ProxyTrust
 from db.session import Database
 from resolvers.platform.clock import Clock, SystemClock
 from schema import build_schema
@@ -86,8 +87,12 @@ def create_app(
         # Queries only: Strawberry refuses a mutation sent with GET (400).
         allow_queries_via_get=True,
     )
-    # Outermost first: every answer (a 413 or a 500 too) gets an id, headers and a log line.
-    middleware = [Middleware(RequestContextMiddleware, settings=settings)]
+    # Outermost first: the client's address behind trusted proxies, before anything reads
+    # it; then every answer (a 413 or a 500 too) gets an id, headers and a log line.
+    middleware = [
+        Middleware(ProxyHeadersMiddleware, trust=ProxyTrust.from_settings(settings)),
+        Middleware(RequestContextMiddleware, settings=settings),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

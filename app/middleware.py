@@ -101,6 +101,7 @@ def _log_request(
 ) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     method, path = scope["method"], scope["path"]
+    peer = scope.get("client")
     logger.info(
         "%s %s %s in %.1f ms",
         method,
@@ -111,6 +112,8 @@ def _log_request(
             "request_id": facts.request_id,
             "method": method,
             "path": path,
+            # The client behind trusted proxies (app/proxies.py): what the limits count.
+            "client": peer[0] if peer else None,
             "status": status,
             "duration_ms": duration_ms,
             "statements": statements,

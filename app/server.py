@@ -272,6 +272,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": protocol_class(HeaderLimits.from_settings(settings)),
         # Only read by Uvicorn's h11 protocol: the same bound, should anyone switch to it.
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # The app decides the client's address from TRUSTED_PROXIES (app/proxies.py), from
+        # the socket's peer: Uvicorn rewriting it first would hide that peer.
+        "proxy_headers": False,
     }
 
 

@@ -60,9 +60,7 @@ class Context:
 
     @property
     def client_address(self) -> str:
-        """Who sent the request, as every limit counts them."""
-        # Behind a proxy, uvicorn's proxy-headers support (FORWARDED_ALLOW_IPS) puts the real
-        # client here; the limit then counts people, not the proxy.
+        """The client's IP address, behind trusted proxies (app/proxies.py): what limits count."""
         client = self.request.client
         return client.host if client is not None else "unknown"
 
