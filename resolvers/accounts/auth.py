@@ -1,25 +1,18 @@
-"""Signing in, changing and resetting passwords, and the login limits kept in PostgreSQL.
-
-Login limits (failures only; a limited try is refused before the password is checked
-and is not recorded, so waiting always helps):
-
-* 5 failures per email in 15 minutes, counted since that email's last success;
-* 20 failures per client address in 15 minutes, whatever the emails.
-"""
+"""Signing in, changing and resetting passwords, within the login limits (login_limits.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import OtpPurpose
 from db.models import Account, LoginAttempt
+from resolvers.accounts.login_limits import lock_attempts, login_limit
 from resolvers.accounts.passwords import hash_password, needs_rehash, verify_password
 from resolvers.accounts.profiles import MAX_EMAIL_LENGTH, FormChecker, clean_email
 from resolvers.accounts.tokens import AccessToken, issue_token
@@ -33,10 +26,6 @@ from resolvers.platform.errors import (
 )
 from resolvers.platform.otp import verify_otp
 from settings import Settings
-
-LOGIN_WINDOW = timedelta(minutes=15)
-EMAIL_FAILURE_LIMIT = 5
-ADDRESS_FAILURE_LIMIT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +67,7 @@ async def login(
 ) -> Authenticated | InvalidCredentials | RateLimited:
     """Check the password of the account with this email, within the limits. Commits."""
     address = email_key(email)
-    await _lock_email(session, address)
+    await lock_attempts(session, email=address, client_address=client_address)
     limited = await login_limit(
         session=session, email=address, client_address=client_address, now=now
     )
@@ -191,62 +180,9 @@ async def reset_password(
     return PasswordChanged()
 
 
-async def login_limit(
-    *, session: AsyncSession, email: str, client_address: str, now: datetime
-) -> RateLimited | None:
-    """RateLimited when this email or this client address failed too often lately."""
-    since = now - LOGIN_WINDOW
-    last_success = await session.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded, LoginAttempt.created_at > since
-        )
-    )
-    by_email = await _recent_failures(
-        session,
-        LoginAttempt.email == email,
-        since=max(since, last_success) if last_success else since,
-        limit=EMAIL_FAILURE_LIMIT,
-    )
-    by_address = await _recent_failures(
-        session, LoginAttempt.client_ip == client_address, since=since, limit=ADDRESS_FAILURE_LIMIT
-    )
-    waits = [
-        failures[limit - 1] + LOGIN_WINDOW - now
-        for failures, limit in (
-            (by_email, EMAIL_FAILURE_LIMIT),
-            (by_address, ADDRESS_FAILURE_LIMIT),
-        )
-        if len(failures) >= limit
-    ]
-    if not waits:
-        return None
-    return RateLimited(
-        retry_after=max(1, math.ceil(max(waits).total_seconds())),
-        message="Too many failed sign-ins; wait before trying again.",
-    )
-
-
 def email_key(email: str) -> str:
     """The email as login attempts record it: normalised and cut to the column's size."""
     return clean_email(email)[:MAX_EMAIL_LENGTH]
-
-
-async def _recent_failures(
-    session: AsyncSession, who: ColumnElement[bool], *, since: datetime, limit: int
-) -> list[datetime]:
-    """The newest ``limit`` failures after ``since``, newest first."""
-    rows = await session.scalars(
-        select(LoginAttempt.created_at)
-        .where(who, ~LoginAttempt.succeeded, LoginAttempt.created_at > since)
-        .order_by(LoginAttempt.created_at.desc())
-        .limit(limit)
-    )
-    return list(rows.all())
-
-
-async def _lock_email(session: AsyncSession, email: str) -> None:
-    # Concurrent guesses for one email queue here, so none slips past the count.
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + email))))
 
 
 async def _set_password(account: Account, password: str, *, now: datetime) -> None:
