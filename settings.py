@@ -90,12 +90,14 @@ class Settings:
     default_time_zone: str = "Asia/Kolkata"
     default_country_code: str = "+91"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    # The peers whose forwarded header is believed (app/proxies.py), and which header
-    # that is: the client address every limit counts is the first hop not in these.
+    # The peers whose forwarded header is believed (app/proxies.py), which header that
+    # is, and how many proxies stand in front of the app: the client address every
+    # limit counts is the first hop, from the right, not among them.
     trusted_proxies: tuple[Network, ...] = field(
         default_factory=lambda: _networks("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
     )
     trusted_proxy_header: ProxyHeader = ProxyHeader.X_FORWARDED_FOR
+    trusted_proxy_hops: int = 1
     log_level: str = "INFO"
     # None: JSON in production, text in development.
     log_format: LogFormat | None = None
@@ -186,6 +188,7 @@ class Settings:
             trusted_proxy_header=_choice(
                 env, "TRUSTED_PROXY_HEADER", ProxyHeader, ProxyHeader.X_FORWARDED_FOR
             ),
+            trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 1, minimum=1),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=_choice(env, "LOG_FORMAT", LogFormat, None),
             graphql_max_depth=_int(env, "GRAPHQL_MAX_DEPTH", 10, minimum=2),

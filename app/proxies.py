@@ -3,11 +3,11 @@
 Each proxy appends the address it was connected from to ``X-Forwarded-For`` (or a
 ``for=`` element to RFC 7239 ``Forwarded``). Whatever a client writes there itself sits
 to the left of what the proxies append, so the header is read from the right: past
-the socket's peer and every entry that is a trusted proxy, the first address that is
-not one is the client. A peer that is not trusted is the client itself and its
-headers are ignored. Only the one header the proxies are configured to write is read
-(``TRUSTED_PROXY_HEADER``): a proxy that writes one passes the other through as the
-client sent it.
+the socket's peer and every entry that is a trusted proxy, at most
+``TRUSTED_PROXY_HOPS`` proxies in all, the next address is the client. A peer that is
+not trusted is the client itself and its headers are ignored. Only the one header
+the proxies are configured to write is read (``TRUSTED_PROXY_HEADER``): a proxy that
+writes one passes the other through as the client sent it.
 
 Uvicorn's own proxy-headers support is turned off (app/server.py): it reads
 ``X-Forwarded-For`` only, and this middleware is the one place the address is decided,
@@ -41,10 +41,18 @@ class Hop:
 class ProxyTrust:
     networks: tuple[Network, ...]
     header: ProxyHeader = ProxyHeader.X_FORWARDED_FOR
+    # How many proxies stand in front of the app, the peer included. Past that many the
+    # walk stops, even at a trusted address: behind one proxy on this host, a client on
+    # this host too (127.0.0.1, so "trusted") must not have its own header believed.
+    hops: int = 1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProxyTrust:
-        return cls(networks=settings.trusted_proxies, header=settings.trusted_proxy_header)
+        return cls(
+            networks=settings.trusted_proxies,
+            header=settings.trusted_proxy_header,
+            hops=settings.trusted_proxy_hops,
+        )
 
     def trusts(self, address: IPAddress) -> bool:
         return any(address in network for network in self.networks)
@@ -57,13 +65,15 @@ class ProxyTrust:
             current = Hop(address=parse_address(peer[0]), port=peer[1])
             if current.address is None or not self.trusts(current.address):
                 return current
+        passed = 1  # the peer: a trusted proxy
         for hop in reversed(self._chain(headers)):
             if hop.address is None:
                 # A trusted proxy could not name its client: count it as that proxy.
                 return current
             current = hop
-            if not self.trusts(hop.address):
+            if passed >= self.hops or not self.trusts(hop.address):
                 return hop
+            passed += 1
         return current  # every hop is trusted: a proxy's own request (a health check)
 
     def _chain(self, headers: list[tuple[bytes, bytes]]) -> list[Hop]:

@@ -63,6 +63,17 @@ async def test_through_a_trusted_proxy_the_client_is_the_address_the_proxy_appen
     assert address == "203.0.113.7"
 
 
+async def test_a_client_on_the_proxys_own_host_cannot_name_another_address(
+    client_at: ClientAt, session: AsyncSession
+) -> None:
+    # given: a client on the host, through the proxy, writes its own header first
+    gql = client_at(PROXY, forwarded_for="198.51.100.1, 127.0.0.1")
+    # when
+    address = await recorded_address(gql, session)
+    # then
+    assert address == PROXY
+
+
 async def test_a_request_from_the_proxy_itself_is_the_proxy(
     client_at: ClientAt, session: AsyncSession
 ) -> None:
@@ -113,7 +124,8 @@ async def test_with_no_trusted_proxy_every_forwarded_header_is_ignored(
         ("[2001:db8::7]:443", "2001:db8::7"),
         ("2001:db8::7", "2001:db8::7"),
         ("::ffff:203.0.113.7", "203.0.113.7"),
-        ("203.0.113.7 , 127.0.0.1", "203.0.113.7"),
+        # a client on the proxy's own host is that host, whatever it wrote
+        ("203.0.113.7 , 127.0.0.1", PROXY),
         ("1.1.1.1,203.0.113.7", "203.0.113.7"),
         # what a trusted proxy could not name counts as that proxy, never as the left side
         ("203.0.113.7, unknown", PROXY),
@@ -136,14 +148,25 @@ def test_repeated_x_forwarded_for_fields_are_one_list_in_order() -> None:
 
 
 def test_a_chain_of_trusted_proxies_is_walked_to_the_first_untrusted_hop() -> None:
-    # given: an edge network and a local proxy, both trusted
+    # given: an edge network and a local proxy, both trusted, up to three proxies deep
     trust = dataclasses.replace(
-        LOOPBACK, networks=(*LOOPBACK.networks, ipaddress.ip_network("10.0.0.0/8"))
+        LOOPBACK, networks=(*LOOPBACK.networks, ipaddress.ip_network("10.0.0.0/8")), hops=3
     )
     # when
     found = client(trust, PROXY, ("X-Forwarded-For", "9.9.9.9, 203.0.113.7, 10.1.2.3, 10.0.0.4"))
     # then
     assert found == "203.0.113.7"
+
+
+def test_the_walk_passes_no_more_proxies_than_there_are() -> None:
+    # given: two proxies in front of the app
+    trust = dataclasses.replace(
+        LOOPBACK, networks=(*LOOPBACK.networks, ipaddress.ip_network("10.0.0.0/8")), hops=2
+    )
+    # when: the client itself sits in a trusted network
+    found = client(trust, PROXY, ("X-Forwarded-For", "9.9.9.9, 10.1.2.3, 10.0.0.4"))
+    # then: it is the second proxy's client, whatever it wrote
+    assert found == "10.1.2.3"
 
 
 @pytest.mark.parametrize(

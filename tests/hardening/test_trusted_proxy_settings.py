@@ -21,12 +21,17 @@ def test_by_default_only_a_proxy_on_the_same_host_is_trusted() -> None:
         ipaddress.ip_network("::1/128"),
     )
     assert settings.trusted_proxy_header is ProxyHeader.X_FORWARDED_FOR
+    assert settings.trusted_proxy_hops == 1
 
 
 def test_addresses_and_networks_are_read_from_the_environment() -> None:
     # when
     settings = Settings.from_env(
-        {"TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8", "TRUSTED_PROXY_HEADER": "Forwarded"}
+        {
+            "TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8",
+            "TRUSTED_PROXY_HEADER": "Forwarded",
+            "TRUSTED_PROXY_HOPS": "2",
+        }
     )
     # then
     assert [str(network) for network in settings.trusted_proxies] == [
@@ -35,6 +40,7 @@ def test_addresses_and_networks_are_read_from_the_environment() -> None:
         "fd00::/8",
     ]
     assert settings.trusted_proxy_header is ProxyHeader.FORWARDED
+    assert settings.trusted_proxy_hops == 2
 
 
 def test_none_trusts_no_peer() -> None:
@@ -60,6 +66,7 @@ def test_uvicorns_forwarded_allow_ips_keeps_its_meaning_unless_trusted_proxies_i
         ("TRUSTED_PROXIES", "10.0.0.300"),
         ("TRUSTED_PROXIES", "my-proxy.internal"),
         ("TRUSTED_PROXY_HEADER", "x-real-ip"),
+        ("TRUSTED_PROXY_HOPS", "0"),
     ],
 )
 def test_trusting_everyone_or_a_bad_value_is_refused_with_the_setting_named(
