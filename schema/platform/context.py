@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,9 +61,22 @@ class Context:
 
     @property
     def client_address(self) -> str:
-        """The client's IP address, behind trusted proxies (app/proxies.py): what limits count."""
+        """Who every limit counts as one client: behind trusted proxies (app/proxies.py), its
+        IPv4 address, or the /64 network of its IPv6 address.
+
+        An IPv6 subscriber is handed a whole /64 and may use any address in it, so one
+        address per request would be a fresh budget per request.
+        """
         client = self.request.client
-        return client.host if client is not None else "unknown"
+        if client is None:
+            return "unknown"
+        try:
+            address = ipaddress.ip_address(client.host)
+        except ValueError:
+            return client.host
+        if isinstance(address, ipaddress.IPv6Address):
+            return str(ipaddress.IPv6Network((address, 64), strict=False))
+        return str(address)
 
     def bearer_token(self) -> str | None:
         header = self.request.headers.get("authorization", "")

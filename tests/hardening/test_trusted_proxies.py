@@ -85,6 +85,18 @@ async def test_a_request_from_the_proxy_itself_is_the_proxy(
     assert address == PROXY
 
 
+async def test_an_ipv6_client_counts_as_its_slash_64(
+    client_at: ClientAt, session: AsyncSession
+) -> None:
+    # given: two addresses of one subscriber's /64, and one of another's
+    same = [through_proxy(client_at, f"2001:db8:1:2::{n}") for n in (5, 6)]
+    other = through_proxy(client_at, "[2001:db8:1:3::5]:443")
+    # when
+    addresses = [await recorded_address(gql, session) for gql in (*same, other)]
+    # then
+    assert addresses == ["2001:db8:1:2::/64", "2001:db8:1:2::/64", "2001:db8:1:3::/64"]
+
+
 async def test_two_clients_through_the_proxy_have_separate_budgets(
     client_at: ClientAt, session: AsyncSession
 ) -> None:
