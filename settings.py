@@ -84,7 +84,10 @@ class Settings:
     # "Mira Iyer" 0.60) and drops chance overlaps with unrelated descriptions (0.1 to 0.3).
     # It is set per transaction (db/session.py), so the trigram indexes serve the search.
     search_similarity_threshold: float = 0.5
+    # The current key makes tokens, manage tokens and OTP hashes; the previous ones
+    # (newest first) still verify what they made, so rotating signs nobody out.
     secret_key: str = DEVELOPMENT_SECRET
+    secret_key_previous: tuple[str, ...] = ()
     access_token_ttl_minutes: int = 60 * 12
     environment: Environment = Environment.DEVELOPMENT
     default_time_zone: str = "Asia/Kolkata"
@@ -158,13 +161,12 @@ class Settings:
         environment = _choice(env, "ENVIRONMENT", Environment, Environment.DEVELOPMENT)
         secret = env.get("SECRET_KEY", "").strip()
         sender = _choice(env, "NOTIFICATION_SENDER", NotificationSender, NotificationSender.LOG)
-        if environment is Environment.PRODUCTION and (
-            not secret or secret == DEVELOPMENT_SECRET or len(secret) < 32
-        ):
+        if environment is Environment.PRODUCTION and not _strong(secret):
             raise SettingsError(
                 "SECRET_KEY must be set to a random string of at least 32 characters "
                 "when ENVIRONMENT=production"
             )
+        previous = _previous_keys(env, secret or DEVELOPMENT_SECRET, environment)
         return cls(
             database_url=_database_url(env.get("DATABASE_URL")),
             migrations_database_url=_database_url(env.get("MIGRATIONS_DATABASE_URL")),
@@ -175,6 +177,7 @@ class Settings:
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
             search_similarity_threshold=_fraction(env, "SEARCH_SIMILARITY_THRESHOLD", 0.5),
             secret_key=secret or DEVELOPMENT_SECRET,
+            secret_key_previous=previous,
             access_token_ttl_minutes=_int(env, "ACCESS_TOKEN_TTL_MINUTES", 720, minimum=1),
             environment=environment,
             default_time_zone=_time_zone(env.get("DEFAULT_TIME_ZONE", "Asia/Kolkata")),
@@ -208,6 +211,31 @@ class Settings:
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
         )
+
+
+def _strong(secret: str) -> bool:
+    return len(secret) >= 32 and secret != DEVELOPMENT_SECRET
+
+
+def _previous_keys(
+    env: Mapping[str, str], current: str, environment: Environment
+) -> tuple[str, ...]:
+    """SECRET_KEY_PREVIOUS: comma-separated keys still accepted, newest first."""
+    keys = tuple(
+        key.strip() for key in env.get("SECRET_KEY_PREVIOUS", "").split(",") if key.strip()
+    )
+    for position, key in enumerate(keys, start=1):
+        if key == current:
+            raise SettingsError(f"SECRET_KEY_PREVIOUS key {position} is SECRET_KEY itself")
+        if key in keys[: position - 1]:
+            raise SettingsError(f"SECRET_KEY_PREVIOUS key {position} is listed twice")
+        # An old key verifies as much as the current one: it must be as hard to guess.
+        if environment is Environment.PRODUCTION and not _strong(key):
+            raise SettingsError(
+                f"SECRET_KEY_PREVIOUS key {position} must be a random string of at least "
+                "32 characters when ENVIRONMENT=production"
+            )
+    return keys
 
 
 def _webhook_url(env: Mapping[str, str], sender: NotificationSender) -> str | None:

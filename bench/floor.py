@@ -45,6 +45,7 @@ from resolvers.platform.calendar import (
     occurrence,
     today_in,
 )
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.pagination import encode_cursor
 from settings import get_settings
 
@@ -367,7 +368,7 @@ async def find_sessions(db: asyncpg.Connection, v: dict[str, Any]) -> Answer:
 
 async def _viewer(db: asyncpg.Connection, headers: dict[bytes, bytes]) -> Row | None:
     raw = headers.get(b"authorization", b"").decode()
-    claims = read_token(raw.partition(" ")[2], secret=get_settings().secret_key, now=_now())
+    claims = read_token(raw.partition(" ")[2], keyring=keyring_of(get_settings()), now=_now())
     if claims is None:
         return None
     account = await db.fetchrow(

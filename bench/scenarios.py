@@ -13,6 +13,7 @@ from bench.client import Request
 from bench.floor import asyncpg_dsn
 from db.enums import AccountRole
 from resolvers.accounts.tokens import issue_token
+from resolvers.platform.keys import keyring_of
 from settings import Settings
 from tests.operations import operation
 
@@ -79,7 +80,7 @@ async def pick(url: str, settings: Settings) -> list[Scenario]:
 
     def token(account_id: int, version: int) -> str:
         return issue_token(
-            secret=settings.secret_key,
+            keyring=keyring_of(settings),
             account_id=account_id,
             role=AccountRole.DOCTOR,
             version=version,

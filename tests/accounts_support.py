@@ -13,6 +13,7 @@ from db.enums import NotificationChannel
 from db.models import Account, Notification
 from resolvers.accounts.tokens import issue_token
 from resolvers.platform.clock import FixedClock
+from resolvers.platform.keys import keyring_of
 from settings import Settings
 from tests.conftest import GraphQLClient
 from tests.operations import operation
@@ -48,7 +49,7 @@ async def request_code(
 def token_for(account: Account, *, settings: Settings, clock: FixedClock) -> str:
     """A valid bearer token for the account, as login would issue it."""
     return issue_token(
-        secret=settings.secret_key,
+        keyring=keyring_of(settings),
         account_id=account.id,
         role=account.role,
         version=account.token_version,

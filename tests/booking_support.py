@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import OtpPurpose
 from db.models import OtpChallenge, Schedule
 from resolvers.platform.clock import FixedClock
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.otp import CODE_TTL, hash_code
 from settings import Settings
 from tests.operations import example_variables
@@ -32,7 +33,7 @@ async def give_code(
             phone=phone,
             purpose=purpose,
             code_hash=hash_code(
-                secret=settings.secret_key, phone=phone, purpose=purpose, code=code
+                key=keyring_of(settings).current, phone=phone, purpose=purpose, code=code
             ),
             expires_at=clock.now() + CODE_TTL,
             created_at=clock.now() - timedelta(seconds=1),

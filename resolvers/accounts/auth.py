@@ -24,6 +24,7 @@ from resolvers.platform.errors import (
     RateLimited,
     ValidationFailed,
 )
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.otp import verify_otp
 from settings import Settings
 
@@ -46,7 +47,7 @@ class PasswordChanged:
 
 def authenticated(account: Account, *, now: datetime, settings: Settings) -> Authenticated:
     token = issue_token(
-        secret=settings.secret_key,
+        keyring=keyring_of(settings),
         account_id=account.id,
         role=account.role,
         version=account.token_version,
@@ -162,7 +163,7 @@ async def reset_password(
         purpose=OtpPurpose.RESET_PASSWORD,
         code=code,
         now=now,
-        secret=settings.secret_key,
+        keyring=keyring_of(settings),
     ):
         await session.commit()
         return OtpInvalid()

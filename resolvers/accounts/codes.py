@@ -10,6 +10,7 @@ from db.enums import OtpPurpose
 from resolvers.accounts.profiles import FormChecker
 from resolvers.platform import otp
 from resolvers.platform.errors import Problems, RateLimited, ValidationFailed
+from resolvers.platform.keys import Keyring
 
 
 async def request_code(
@@ -18,7 +19,7 @@ async def request_code(
     phone: str,
     purpose: OtpPurpose,
     now: datetime,
-    secret: str,
+    keyring: Keyring,
     default_country_code: str,
 ) -> otp.OtpSent | RateLimited | ValidationFailed:
     """Send a code to ``phone`` for ``purpose``; committed, so the send counts."""
@@ -27,7 +28,7 @@ async def request_code(
     if (invalid := form.problems.result()) is not None:
         return invalid
     result = await otp.request_otp(
-        session=session, phone=e164, purpose=purpose, now=now, secret=secret
+        session=session, phone=e164, purpose=purpose, now=now, keyring=keyring
     )
     await session.commit()
     return result

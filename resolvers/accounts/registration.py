@@ -17,6 +17,7 @@ from resolvers.accounts.passwords import hash_password
 from resolvers.accounts.profiles import FormChecker, check_category
 from resolvers.accounts.standing import refuse_suspended
 from resolvers.platform.errors import AlreadyExists, OtpInvalid, Problems, ValidationFailed
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.otp import verify_otp
 from settings import Settings
 
@@ -105,7 +106,7 @@ async def register_doctor(
         purpose=OtpPurpose.REGISTER_DOCTOR,
         code=code,
         now=now,
-        secret=settings.secret_key,
+        keyring=keyring_of(settings),
     ):
         await session.commit()
         return OtpInvalid()

@@ -1,4 +1,8 @@
-"""Signed access tokens (PyJWT, HS256): account id, role and token version, with an expiry."""
+"""Signed access tokens (PyJWT, HS256): account id, role and token version, with an expiry.
+
+The header names the key that signed the token (``kid``), so a token keeps working
+while its key is listed, current or previous (resolvers/platform/keys.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta
 import jwt
 
 from db.enums import AccountRole
+from resolvers.platform.keys import Key, Keyring
 
 ALGORITHM = "HS256"
 ISSUER = "medimyth"
@@ -30,7 +35,7 @@ class TokenClaims:
 
 def issue_token(
     *,
-    secret: str,
+    keyring: Keyring,
     account_id: int,
     role: AccountRole,
     version: int,
@@ -46,17 +51,37 @@ def issue_token(
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
-    return AccessToken(
-        token=jwt.encode(payload, secret, algorithm=ALGORITHM), expires_at=expires_at
-    )
+    key = keyring.current
+    signed = jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return AccessToken(token=signed, expires_at=expires_at)
 
 
-def read_token(token: str, *, secret: str, now: datetime) -> TokenClaims | None:
-    """The token's claims when its signature, issuer and expiry hold at ``now``; else None."""
+def read_token(token: str, *, keyring: Keyring, now: datetime) -> TokenClaims | None:
+    """The claims when a listed key signed the token and its issuer and expiry hold at ``now``."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    if kid is None:
+        # Signed before tokens named their key: whichever listed key signed it.
+        keys = keyring.keys
+    else:
+        found = keyring.find(kid)
+        if found is None:
+            return None  # a key no longer listed (or never): signed out
+        keys = (found,)
+    for key in keys:
+        claims = _verified(token, key=key, now=now)
+        if claims is not None:
+            return claims
+    return None
+
+
+def _verified(token: str, *, key: Key, now: datetime) -> TokenClaims | None:
     try:
         payload = jwt.decode(
             token,
-            secret,
+            key.secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             # Time claims are checked below against the injected clock, not the host's.

@@ -19,6 +19,7 @@ from resolvers.booking.manage_tokens import parse_public_id, token_matches
 from resolvers.platform import messages
 from resolvers.platform.calendar import local_instant, today_in
 from resolvers.platform.errors import NotAllowed, NotFound
+from resolvers.platform.keys import Keyring
 from resolvers.platform.outbox import enqueue
 
 CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
@@ -187,14 +188,16 @@ async def _locked(
 
 
 async def managed_appointment(
-    *, session: AsyncSession, public_id: str, manage_token: str
+    *, session: AsyncSession, public_id: str, manage_token: str, keyring: Keyring
 ) -> Appointment | None:
     """The appointment when the token is its manage token; None for anything else."""
     appointment_id = parse_public_id(public_id)
     if appointment_id is None:
         return None
     appointment = await session.get(Appointment, appointment_id)
-    if appointment is None or not token_matches(manage_token, appointment.manage_token_hash):
+    if appointment is None or not token_matches(
+        manage_token, appointment=appointment, keyring=keyring
+    ):
         return None
     return appointment
 
@@ -206,12 +209,13 @@ async def cancel_my_appointment(
     manage_token: str,
     reason: str | None,
     now: datetime,
+    keyring: Keyring,
 ) -> AppointmentCancelled | NotFound | NotAllowed:
     appointment_id = parse_public_id(public_id)
     found = (
         None if appointment_id is None else await _locked(session, Appointment.id == appointment_id)
     )
-    if found is None or not token_matches(manage_token, found[0].manage_token_hash):
+    if found is None or not token_matches(manage_token, appointment=found[0], keyring=keyring):
         await session.commit()  # releases the row lock; nothing was written
         return NotFound("No appointment with this id and manage token.")
     return await _cancel_one(session, found, AppointmentStatus.CANCELLED_BY_PATIENT, reason, now)

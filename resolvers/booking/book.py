@@ -10,8 +10,6 @@ A refusal after the OTP rolls the savepoint back, so the code stays usable.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +23,7 @@ from db.enums import AccountRole, AppointmentStatus, DoctorStatus, NotificationC
 from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.booking.appointments import describe_session
 from resolvers.booking.loaders import SessionFacts, session_facts
-from resolvers.booking.manage_tokens import derive_token, hash_token, new_salt
+from resolvers.booking.manage_tokens import derive_token, deriving_key, hash_token, new_salt
 from resolvers.booking.results import (
     Booked,
     BookingClosed,
@@ -53,6 +51,7 @@ from resolvers.platform.errors import (
     Problems,
     ValidationFailed,
 )
+from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.otp import verify_otp
 from resolvers.platform.outbox import enqueue
 from resolvers.platform.phones import normalize_phone
@@ -109,7 +108,7 @@ def _checked(
     )
 
 
-def _fingerprint(request: BookingRequest, *, secret: str) -> str:
+def _fingerprint(request: BookingRequest, *, key: Key) -> str:
     """What a retry must repeat to get the first answer again (keyed: it includes the code)."""
     payload = json.dumps(
         [
@@ -121,37 +120,40 @@ def _fingerprint(request: BookingRequest, *, secret: str) -> str:
             request.otp_code,
         ]
     )
-    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return key.mac(payload).hex()
 
 
 async def _replay(
-    session: AsyncSession, *, key: str, fingerprint: str, secret: str
+    session: AsyncSession, request: BookingRequest, *, keyring: Keyring
 ) -> Booked | ValidationFailed | None:
-    """The first answer for an idempotency key, as the appointment stands now."""
+    """The first answer for the request's idempotency key, as the appointment stands now.
+
+    The first request may have been keyed with a key now listed as previous: its
+    fingerprint and manage token are recognised by any listed key.
+    """
     row = (
         await session.execute(
             select(Appointment, Schedule, Account)
             .join(Schedule, Schedule.id == Appointment.schedule_id)
             .join(Account, Account.id == Schedule.doctor_id)
-            .where(Appointment.idempotency_key == key)
+            .where(Appointment.idempotency_key == request.idempotency_key)
         )
     ).first()
     if row is None:
         return None
     appointment, schedule, doctor = row[0], row[1], row[2]
-    if appointment.idempotency_fingerprint != fingerprint:
+    first = appointment.idempotency_fingerprint or ""
+    if keyring.matching_key(first, lambda key: _fingerprint(request, key=key)) is None:
         message = "This idempotency key was already used for a different booking."
         return ValidationFailed((FieldError("idempotencyKey", FieldProblem.CONFLICT, message),))
     salt = appointment.manage_token_salt
-    token = (
-        None
-        if salt is None
-        else derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
-    )
-    if token is None or hash_token(token) != appointment.manage_token_hash:
-        # The secret changed since (or the row predates salts): issue a fresh token.
+    deriving = deriving_key(appointment, keyring=keyring)
+    if salt is not None and deriving is not None:
+        token = derive_token(key=deriving, appointment_id=appointment.id, salt=salt)
+    else:
+        # Its key was dropped since (or the row predates salts): issue a fresh token.
         salt = new_salt()
-        token = derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
+        token = derive_token(key=keyring.current, appointment_id=appointment.id, salt=salt)
         appointment.manage_token_salt = salt
         appointment.manage_token_hash = hash_token(token)
     facts = await _facts(session, schedule, appointment.session_date)
@@ -239,25 +241,24 @@ async def book_appointment(
     session: AsyncSession,
     request: BookingRequest,
     now: datetime,
-    secret: str,
+    keyring: Keyring,
     default_country_code: str,
 ) -> BookingResult:
     checked = _checked(request, default_country_code=default_country_code, now=now)
     if isinstance(checked, ValidationFailed):
         return checked
-    result = await _attempt(session, checked, now=now, secret=secret)
+    result = await _attempt(session, checked, now=now, keyring=keyring)
     # Ends the transaction on every path, releasing the schedule's share lock early.
     await session.commit()
     return result
 
 
 async def _attempt(
-    session: AsyncSession, checked: BookingRequest, *, now: datetime, secret: str
+    session: AsyncSession, checked: BookingRequest, *, now: datetime, keyring: Keyring
 ) -> BookingResult:
-    fingerprint = _fingerprint(checked, secret=secret)
     key = checked.idempotency_key
     if key is not None:
-        replayed = await _replay(session, key=key, fingerprint=fingerprint, secret=secret)
+        replayed = await _replay(session, checked, keyring=keyring)
         if replayed is not None:
             return replayed
     found = await _bookable_schedule(session, checked.schedule_id)
@@ -289,13 +290,13 @@ async def _attempt(
         purpose=OtpPurpose.BOOK_APPOINTMENT,
         code=checked.otp_code,
         now=now,
-        secret=secret,
+        keyring=keyring,
     ):
         await savepoint.commit()
         await session.commit()  # the wrong attempt must count
         # A concurrent retry with the same key may have used the code first.
         if key is not None:
-            replayed = await _replay(session, key=key, fingerprint=fingerprint, secret=secret)
+            replayed = await _replay(session, checked, keyring=keyring)
             if replayed is not None:
                 return replayed
         return OtpInvalid()
@@ -306,9 +307,8 @@ async def _attempt(
         schedule=schedule,
         doctor=doctor,
         facts=facts,
-        fingerprint=fingerprint,
         now=now,
-        secret=secret,
+        keyring=keyring,
     )
 
 
@@ -334,9 +334,8 @@ async def _book(
     schedule: Schedule,
     doctor: Account,
     facts: SessionFacts,
-    fingerprint: str,
     now: datetime,
-    secret: str,
+    keyring: Keyring,
 ) -> BookingResult:
     """The part after a good OTP, inside the savepoint: duplicate, seat, appointment, SMS."""
     existing = await _duplicate(session, request)
@@ -366,7 +365,9 @@ async def _book(
         manage_token_hash="",
         manage_token_salt=salt,
         idempotency_key=request.idempotency_key,
-        idempotency_fingerprint=fingerprint if request.idempotency_key else None,
+        idempotency_fingerprint=(
+            _fingerprint(request, key=keyring.current) if request.idempotency_key else None
+        ),
         created_at=now,
     )
     session.add(appointment)
@@ -375,8 +376,8 @@ async def _book(
     except IntegrityError:
         # A concurrent request of the same patient (or with the same key) got there first.
         await savepoint.rollback()
-        return await _lost_race(session, request, fingerprint=fingerprint, secret=secret)
-    token = derive_token(secret=secret, appointment_id=appointment.id, salt=salt)
+        return await _lost_race(session, request, keyring=keyring)
+    token = derive_token(key=keyring.current, appointment_id=appointment.id, salt=salt)
     appointment.manage_token_hash = hash_token(token)
     enqueue(
         session,
@@ -404,12 +405,10 @@ async def _book(
 
 
 async def _lost_race(
-    session: AsyncSession, request: BookingRequest, *, fingerprint: str, secret: str
+    session: AsyncSession, request: BookingRequest, *, keyring: Keyring
 ) -> BookingResult:
     if request.idempotency_key is not None:
-        replayed = await _replay(
-            session, key=request.idempotency_key, fingerprint=fingerprint, secret=secret
-        )
+        replayed = await _replay(session, request, keyring=keyring)
         if replayed is not None:
             await session.commit()
             return replayed

@@ -1,9 +1,11 @@
 """Manage tokens: the secret a patient keeps to view or cancel a booking; only a hash is stored.
 
-The token is derived, not random: HMAC(server secret, appointment id + a random
+The token is derived, not random: HMAC(server key, appointment id + a random
 per-appointment salt). The salt and the token's SHA-256 are stored; so the token
 can be derived again for an idempotent retry of the booking (which must answer
 what the first request answered), while the table alone reveals nothing usable.
+New tokens use the current key; a token stays valid while the key that derived
+it is listed (current or previous).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import hashlib
 import hmac
 import secrets
 
+from db.models import Appointment
+from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.text import ascii_number
 
 PUBLIC_ID_PREFIX = "MMA-"
@@ -22,10 +26,8 @@ def new_salt() -> str:
     return secrets.token_urlsafe(24)
 
 
-def derive_token(*, secret: str, appointment_id: int, salt: str) -> str:
-    digest = hmac.new(
-        secret.encode(), f"manage:{appointment_id}:{salt}".encode(), hashlib.sha256
-    ).digest()
+def derive_token(*, key: Key, appointment_id: int, salt: str) -> str:
+    digest = key.mac(f"manage:{appointment_id}:{salt}")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -33,8 +35,31 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_matches(token: str, token_hash: str) -> bool:
-    return hmac.compare_digest(hash_token(token.strip()), token_hash)
+def deriving_key(appointment: Appointment, *, keyring: Keyring) -> Key | None:
+    """The listed key that derived the appointment's stored token; None when none did."""
+    salt = appointment.manage_token_salt
+    if salt is None:
+        return None
+    return keyring.matching_key(
+        appointment.manage_token_hash,
+        lambda key: hash_token(derive_token(key=key, appointment_id=appointment.id, salt=salt)),
+    )
+
+
+def token_matches(token: str, *, appointment: Appointment, keyring: Keyring) -> bool:
+    """True when ``token`` is the appointment's manage token, derived by a listed key.
+
+    Dropping a key from the keyring ends the tokens it derived: whoever learnt the
+    key and a copy of the table could derive them all. Tokens of rows that predate
+    salts are random and bound to no key.
+    """
+    clean = token.strip()
+    if not hmac.compare_digest(hash_token(clean).encode(), appointment.manage_token_hash.encode()):
+        return False
+    return (
+        appointment.manage_token_salt is None
+        or deriving_key(appointment, keyring=keyring) is not None
+    )
 
 
 def parse_public_id(public_id: str) -> int | None:

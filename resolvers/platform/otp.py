@@ -6,8 +6,6 @@ phone are serialised by a transaction-level advisory lock, then counted.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import secrets
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import NotificationChannel, OtpPurpose
 from db.models import OtpChallenge
 from resolvers.platform.errors import RateLimited
+from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.outbox import enqueue
 
 CODE_TTL = timedelta(minutes=10)
@@ -42,11 +41,10 @@ class OtpSent:
     resend_available_at: datetime
 
 
-def hash_code(*, secret: str, phone: str, purpose: OtpPurpose, code: str) -> str:
+def hash_code(*, key: Key, phone: str, purpose: OtpPurpose, code: str) -> str:
     # Keyed with the server secret: a leaked table alone cannot be brute-forced
     # through the million possible codes.
-    message = f"{phone}:{purpose.value}:{code}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return key.mac(f"{phone}:{purpose.value}:{code}").hex()
 
 
 async def request_otp(
@@ -55,7 +53,7 @@ async def request_otp(
     phone: str,
     purpose: OtpPurpose,
     now: datetime,
-    secret: str,
+    keyring: Keyring,
 ) -> OtpSent | RateLimited:
     """Create a challenge and queue its SMS, unless the phone hit a send limit. Caller commits."""
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("otp:" + phone))))
@@ -85,7 +83,7 @@ async def request_otp(
         OtpChallenge(
             phone=phone,
             purpose=purpose,
-            code_hash=hash_code(secret=secret, phone=phone, purpose=purpose, code=code),
+            code_hash=hash_code(key=keyring.current, phone=phone, purpose=purpose, code=code),
             expires_at=now + CODE_TTL,
             created_at=now,
         )
@@ -109,7 +107,7 @@ async def verify_otp(
     purpose: OtpPurpose,
     code: str,
     now: datetime,
-    secret: str,
+    keyring: Keyring,
 ) -> bool:
     """Check the newest live code of (phone, purpose); consume it when right, count a miss when not.
 
@@ -131,8 +129,14 @@ async def verify_otp(
     )
     if challenge is None or challenge.attempts >= MAX_WRONG_ATTEMPTS:
         return False
-    expected = hash_code(secret=secret, phone=phone, purpose=purpose, code=code.strip())
-    if hmac.compare_digest(expected, challenge.code_hash):
+    # A code sent before a key rotation was hashed with a key now listed as previous.
+    if (
+        keyring.matching_key(
+            challenge.code_hash,
+            lambda key: hash_code(key=key, phone=phone, purpose=purpose, code=code.strip()),
+        )
+        is not None
+    ):
         challenge.consumed_at = now
         await session.flush()
         return True

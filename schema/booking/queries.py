@@ -45,7 +45,10 @@ class BookingQuery:
     ) -> Appointment | None:
         async with info.context.db.use() as session:
             found = await appointments.managed_appointment(
-                session=session, public_id=public_id, manage_token=manage_token
+                session=session,
+                public_id=public_id,
+                manage_token=manage_token,
+                keyring=info.context.keyring,
             )
         return None if found is None else Appointment.from_model(found)
 

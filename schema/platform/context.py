@@ -21,6 +21,7 @@ from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import Forbidden, Unauthenticated
+from resolvers.platform.keys import Keyring, keyring_of
 from schema.platform.results import answer
 from settings import Settings
 
@@ -32,7 +33,7 @@ T = TypeVar("T")
 SUPPLIED: dict[str, Callable[[Context], Any]] = {
     "now": lambda ctx: ctx.clock.now(),
     "settings": lambda ctx: ctx.settings,
-    "secret": lambda ctx: ctx.settings.secret_key,
+    "keyring": lambda ctx: ctx.keyring,
     "default_country_code": lambda ctx: ctx.settings.default_country_code,
     "client_address": lambda ctx: ctx.client_address,
 }
@@ -78,6 +79,10 @@ class Context:
             return str(ipaddress.IPv6Network((address, 64), strict=False))
         return str(address)
 
+    @property
+    def keyring(self) -> Keyring:
+        return keyring_of(self.settings)
+
     def bearer_token(self) -> str | None:
         header = self.request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -100,7 +105,7 @@ class Context:
         token = self.bearer_token()
         if token is None:
             return None
-        claims = read_token(token, secret=self.settings.secret_key, now=self.clock.now())
+        claims = read_token(token, keyring=self.keyring, now=self.clock.now())
         if claims is None:
             return None
         account = await self.loaders.account_by_id.load(claims.account_id)

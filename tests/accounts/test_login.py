@@ -12,6 +12,7 @@ from db.enums import DoctorStatus
 from db.models import LoginAttempt
 from resolvers.accounts.tokens import read_token
 from resolvers.platform.clock import FixedClock
+from resolvers.platform.keys import keyring_of
 from settings import Settings
 from tests import factories
 from tests.conftest import GraphQLClient
@@ -54,7 +55,7 @@ async def test_an_active_doctor_gets_a_token_with_role_and_version(
         "publicId": doctor.public_id,
     }
     assert result["expiresAt"] == (clock.now() + timedelta(hours=12)).isoformat()
-    claims = read_token(str(result["accessToken"]), secret=settings.secret_key, now=clock.now())
+    claims = read_token(str(result["accessToken"]), keyring=keyring_of(settings), now=clock.now())
     assert claims is not None
     assert (claims.account_id, claims.role.value, claims.version) == (doctor.id, "DOCTOR", 0)
 

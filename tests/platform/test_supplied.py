@@ -7,8 +7,8 @@ from datetime import datetime
 from schema.platform.context import SUPPLIED, supplied_to
 
 
-async def _books(*, session: object, now: datetime, secret: str, name: str) -> None:
-    """A resolver asking for the clock and the secret besides what the client sends."""
+async def _books(*, session: object, now: datetime, keyring: object, name: str) -> None:
+    """A resolver asking for the clock and the keys besides what the client sends."""
 
 
 async def _positional(session: object, now: datetime) -> None:
@@ -18,8 +18,8 @@ async def _positional(session: object, now: datetime) -> None:
 def test_a_resolver_gets_the_request_values_it_names_as_keywords() -> None:
     # when
     names = supplied_to(_books)
-    # then: the clock and the secret, not the client's own argument nor the session
-    assert names == ("now", "secret")
+    # then: the clock and the keys, not the client's own argument nor the session
+    assert names == ("now", "keyring")
     assert set(names) <= set(SUPPLIED)
 
 
