@@ -1,4 +1,4 @@
-"""MediMyth's command line: run, migrate, seed, create-admin, worker, export-schema."""
+"""MediMyth's command line: run, migrate, seed, create-admin, keys, worker, export-schema."""
 
 from __future__ import annotations
 
@@ -195,6 +195,34 @@ def create_admin(url: str, *, email: str, password: str, name: str) -> int:
     return asyncio.run(_with_session(url, work))
 
 
+def keys(url: str) -> int:
+    """The keys SECRET_KEY and SECRET_KEY_PREVIOUS list, and the bookings each one serves."""
+    from datetime import UTC, timedelta
+
+    from resolvers.booking.key_usage import TokenUsage, upcoming_tokens_by_key
+    from resolvers.platform.keys import keyring_of
+    from settings import Settings
+
+    keyring = keyring_of(Settings.from_env())
+    # Yesterday in UTC: the earliest date that is still today in some time zone.
+    since = datetime.now(UTC).date() - timedelta(days=1)
+
+    async def work(session: AsyncSession) -> TokenUsage:
+        return await upcoming_tokens_by_key(session=session, keyring=keyring, since=since)
+
+    usage = asyncio.run(_with_session(url, work))
+    for position, key in enumerate(keyring.keys):
+        role = "SECRET_KEY, current" if position == 0 else f"SECRET_KEY_PREVIOUS {position}"
+        print(f"key {key.kid} ({role}): manage tokens of {usage.by_key[key.kid]} upcoming bookings")
+    print(f"no key (older random tokens, still valid): {usage.unbound} upcoming bookings")
+    print(f"a key no longer listed (no longer valid): {usage.orphaned} upcoming bookings")
+    print(
+        "a previous key may go once it serves no upcoming booking and every access token"
+        " it signed has expired (ACCESS_TOKEN_TTL_MINUTES after it stopped being current)"
+    )
+    return 0
+
+
 def worker(*, once: bool) -> int:
     """Deliver the notification outbox until SIGTERM/Ctrl-C (or, with --once, until it is empty)."""
     import logging
@@ -347,6 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--once", action="store_true", help="deliver what is due now, then exit"
     )
 
+    commands.add_parser(
+        "keys", help="list the signing keys and the upcoming bookings each one's tokens serve"
+    )
+
     export_parser = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export_parser.add_argument("path", nargs="?", default=str(ROOT / "schema.graphql"))
 
@@ -366,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not seed(url, only_if_empty=args.if_empty, size=args.size):
             print("the database already has data; nothing seeded")
         return 0
+    if args.command == "keys":
+        return keys(url)
     # The only command left is create-admin (subparsers reject unknown ones).
     return create_admin(url, email=args.email, password=args.password, name=args.name)
 
