@@ -64,7 +64,12 @@ class Keyring:
         return found
 
 
-@lru_cache(maxsize=4)
 def keyring_of(settings: Settings) -> Keyring:
     """The keyring the settings list (SECRET_KEY, then SECRET_KEY_PREVIOUS)."""
-    return Keyring.of(settings.secret_key, *settings.secret_key_previous)
+    return _keyring(settings.secret_key, settings.secret_key_previous)
+
+
+# Keyed by the keys alone, not by the whole Settings (whose fields need not be hashable).
+@lru_cache(maxsize=8)
+def _keyring(current: str, previous: tuple[str, ...]) -> Keyring:
+    return Keyring.of(current, *previous)
