@@ -12,6 +12,7 @@ from db.models.accounts import (
 )
 from db.models.booking import Appointment, SessionSeats
 from db.models.messaging import Notification, OtpChallenge
+from db.models.platform import RequestBudget
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "PublicDoctorRecord",
+    "RequestBudget",
     "Schedule",
     "ScheduleRecord",
     "SessionSeats",
