@@ -131,6 +131,13 @@ class Settings:
     # Pieces of the fast path left out (FAST_PATH_PIECES), to measure what each buys
     # (bench/RESULTS.md); production leaves it empty.
     graphql_fast_path_without: frozenset[str] = frozenset()
+    # Request budgets (app/budgets.py): requests a minute, with a burst of the same size,
+    # per client address (anonymous requests) and per signed-in account; 0 turns one off.
+    # 600 a minute (10 a second sustained) is far above what a person clicking through
+    # the frontend sends, yet stops a flood within seconds; an account may spend twice
+    # that, because a doctor's dashboard may be open on several devices at once.
+    request_budget_per_address: int = 600
+    request_budget_per_account: int = 1200
     notification_sender: NotificationSender = NotificationSender.LOG
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
@@ -207,6 +214,8 @@ class Settings:
             graphiql=_flag(env, "GRAPHIQL"),
             graphql_fast_path=_flag(env, "GRAPHQL_FAST_PATH") is not False,
             graphql_fast_path_without=_pieces(env, "GRAPHQL_FAST_PATH_WITHOUT"),
+            request_budget_per_address=_int(env, "REQUEST_BUDGET_PER_ADDRESS", 600, minimum=0),
+            request_budget_per_account=_int(env, "REQUEST_BUDGET_PER_ACCOUNT", 1200, minimum=0),
             notification_sender=sender,
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),

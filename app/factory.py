@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app.budgets import RequestBudgetMiddleware
 from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
 from app.logs import configure_logging
@@ -78,10 +79,11 @@ def create_app(
         finally:
             await owned.dispose()
 
+    clock = clock or SystemClock()
     graphql = GraphQLView(
         build_schema(Limits.from_settings(settings)),
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         ide_page=graphiql_page.render,
         # Queries only: Strawberry refuses a mutation sent with GET (400).
@@ -110,6 +112,9 @@ def create_app(
                 max_age=600,
             )
         )
+    # Inside CORS, so a browser can read the 429 of an allowed origin; before the body
+    # limit, so a client over its budget is refused before its body is read.
+    middleware.append(Middleware(RequestBudgetMiddleware, settings=settings, clock=clock))
     # Inside CORS, so a browser can read the 413 of an allowed origin.
     middleware.append(
         Middleware(

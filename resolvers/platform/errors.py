@@ -11,6 +11,9 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Over a request budget (app/budgets.py): answered with HTTP 429 before GraphQL runs,
+    # with extensions.retryAfter in seconds, the same number as the Retry-After header.
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class CodedError(Exception):

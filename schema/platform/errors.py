@@ -16,6 +16,16 @@ from schema.platform.request_facts import current_request_id
 
 logger = logging.getLogger("medimyth.errors")
 
+# Every code a top-level error may carry, the API's promise to clients. RATE_LIMITED is
+# never raised inside GraphQL: app/budgets.py answers it with HTTP 429 before parsing.
+TOP_LEVEL_CODES = (
+    results.ErrorCode.UNAUTHENTICATED,
+    results.ErrorCode.FORBIDDEN,
+    results.ErrorCode.BAD_USER_INPUT,
+    results.ErrorCode.INTERNAL_SERVER_ERROR,
+    results.ErrorCode.RATE_LIMITED,
+)
+
 INTERNAL_MESSAGE = "Internal server error."
 TIMEOUT_MESSAGE = "The request took too long and was stopped; try again, or ask for less."
 UNSTORABLE_MESSAGE = "The request holds text PostgreSQL cannot store (a NUL character, say)."
@@ -44,8 +54,8 @@ def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
         if not suggestions:
             message = _SUGGESTION.sub("", message)
     elif is_statement_timeout(original):
-        # The API promises four codes; a timeout is the server's failure, told apart
-        # by its message (and logged as a warning, not as a bug).
+        # The API promises five codes (TOP_LEVEL_CODES); a timeout is the server's
+        # failure, told apart by its message (and logged as a warning, not as a bug).
         code, message = results.ErrorCode.INTERNAL_SERVER_ERROR, TIMEOUT_MESSAGE
     elif is_database_unavailable(original):
         # The server's failure too, and a passing one: told apart so a client retries.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -24,9 +24,15 @@ from settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def refusal(status: int, message: str, code: str = "BAD_USER_INPUT") -> Response:
+def refusal(
+    status: int,
+    message: str,
+    code: str = "BAD_USER_INPUT",
+    *,
+    extensions: Mapping[str, object] | None = None,
+) -> Response:
     """A request refused before execution, shaped like a GraphQL response so clients read it."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = {"errors": [{"message": message, "extensions": {"code": code, **(extensions or {})}}]}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 

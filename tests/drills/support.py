@@ -97,6 +97,10 @@ def start_gunicorn(
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(workers),
         LOG_LEVEL="info",
+        # The drills' and the fuzzer's load comes from one address, far past a client's
+        # budget: what they measure is the server under that load, not the budget.
+        REQUEST_BUDGET_PER_ADDRESS="0",
+        REQUEST_BUDGET_PER_ACCOUNT="0",
         **(env or {}),
     )
     log_path = ARTIFACTS / f"{log_prefix}{name}.log"
