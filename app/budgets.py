@@ -48,6 +48,8 @@ from settings import Settings
 
 logger = logging.getLogger("medimyth.budgets")
 
+RETRY_AFTER_HEADER = "Retry-After"
+
 # Never budgeted: a load balancer's probes must not be refused for the traffic they
 # measure, and GraphiQL's assets are immutable files (the page itself is a request).
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
@@ -168,5 +170,5 @@ def _over_budget(verdict: OverBudget) -> Response:
         ErrorCode.RATE_LIMITED.value,
         extensions={"retryAfter": seconds},
     )
-    response.headers["Retry-After"] = str(seconds)
+    response.headers[RETRY_AFTER_HEADER] = str(seconds)
     return response

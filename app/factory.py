@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.budgets import RequestBudgetMiddleware
+from app.budgets import RETRY_AFTER_HEADER, RequestBudgetMiddleware
 from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
 from app.logs import configure_logging
@@ -108,7 +108,9 @@ def create_app(
                     "Apollo-Require-Preflight",
                     "X-Apollo-Operation-Name",
                 ],
-                expose_headers=[REQUEST_ID_HEADER],
+                # Retry-After is no CORS-safelisted header: without this a page could
+                # not read when to retry a 429 (the body says it too).
+                expose_headers=[REQUEST_ID_HEADER, RETRY_AFTER_HEADER],
                 max_age=600,
             )
         )

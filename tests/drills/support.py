@@ -101,8 +101,8 @@ def start_gunicorn(
         # budget: what they measure is the server under that load, not the budget.
         REQUEST_BUDGET_PER_ADDRESS="0",
         REQUEST_BUDGET_PER_ACCOUNT="0",
-        **(env or {}),
     )
+    environment.update(env or {})
     log_path = ARTIFACTS / f"{log_prefix}{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

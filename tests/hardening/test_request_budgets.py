@@ -107,6 +107,23 @@ async def test_a_flood_from_one_address_gets_429_while_another_address_is_served
     assert served.json() == {"data": {"__typename": "Query"}}
 
 
+async def test_a_page_of_an_allowed_origin_can_read_the_refusal_and_when_to_retry(
+    budget_settings: Settings, clock: FixedClock, database: Database, make_client: MakeClient
+) -> None:
+    # given a worker that lets one origin's pages call it
+    origin = "https://app.medimyth.example"
+    cors = dataclasses.replace(budget_settings, cors_origins=(origin,))
+    attacker = make_client(create_app(cors, clock=clock, database=database), ATTACKER)
+    for _ in range(PER_ADDRESS):
+        await post(attacker)
+    # when the page is refused
+    refused = await attacker.post("/graphql", json={"query": TYPENAME}, headers={"Origin": origin})
+    # then the browser lets it read the answer and the Retry-After header
+    assert refused.status_code == 429
+    assert refused.headers["access-control-allow-origin"] == origin
+    assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
+
+
 async def test_retry_after_is_true_to_the_second(
     worker: Starlette, make_client: MakeClient, clock: FixedClock
 ) -> None:
