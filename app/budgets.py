@@ -43,6 +43,7 @@ from resolvers.platform.budgets import (
 )
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import ErrorCode
+from resolvers.platform.keys import keyring_of
 from schema.platform.view import refusal
 from settings import Settings
 
@@ -79,7 +80,7 @@ class RequestBudgetMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings, clock: Clock) -> None:
         self.app = app
         self.clock = clock
-        self.secret = settings.secret_key
+        self.keyring = keyring_of(settings)
         self.per_address = _budget(settings.request_budget_per_address)
         self.per_account = _budget(settings.request_budget_per_account)
         self._refused_until: dict[str, datetime] = {}
@@ -104,7 +105,7 @@ class RequestBudgetMiddleware:
     def _budget_of(self, scope: Scope, now: datetime) -> tuple[str, Budget] | None:
         token = bearer_token(scope)
         if token is not None and self.per_account is not None:
-            claims = read_token(token, secret=self.secret, now=now)
+            claims = read_token(token, keyring=self.keyring, now=now)
             if claims is not None:
                 return account_key(claims.account_id), self.per_account
         if self.per_address is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +18,7 @@ from db.session import RequestSession
 from resolvers.accounts.standing import refuse_suspended
 from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
+from resolvers.platform.addresses import counted_address
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import Forbidden, Unauthenticated
 from resolvers.platform.keys import Keyring, keyring_of
@@ -62,22 +62,9 @@ class Context:
 
     @property
     def client_address(self) -> str:
-        """Who every limit counts as one client: behind trusted proxies (app/proxies.py), its
-        IPv4 address, or the /64 network of its IPv6 address.
-
-        An IPv6 subscriber is handed a whole /64 and may use any address in it, so one
-        address per request would be a fresh budget per request.
-        """
+        """Who every limit counts as one client (resolvers/platform/addresses.py)."""
         client = self.request.client
-        if client is None:
-            return "unknown"
-        try:
-            address = ipaddress.ip_address(client.host)
-        except ValueError:
-            return client.host
-        if isinstance(address, ipaddress.IPv6Address):
-            return str(ipaddress.IPv6Network((address, 64), strict=False))
-        return str(address)
+        return counted_address(client.host if client is not None else None)
 
     @property
     def keyring(self) -> Keyring:

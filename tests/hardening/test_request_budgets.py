@@ -22,6 +22,7 @@ from resolvers.accounts.tokens import issue_token
 from resolvers.platform.budgets import address_key
 from resolvers.platform.clock import FixedClock
 from resolvers.platform.errors import ErrorCode
+from resolvers.platform.keys import keyring_of
 from schema.platform.errors import TOP_LEVEL_CODES
 from settings import Settings, SettingsError
 from tests.conftest import StatementLog
@@ -71,7 +72,7 @@ async def post(client: httpx.AsyncClient, *, token: str | None = None) -> httpx.
 
 def token_for(settings: Settings, clock: FixedClock, account_id: int) -> str:
     return issue_token(
-        secret=settings.secret_key,
+        keyring=keyring_of(settings),
         account_id=account_id,
         role=AccountRole.DOCTOR,
         version=1,
