@@ -108,6 +108,9 @@ class Settings:
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 2000
+    # Fields times page sizes and date ranges (schema/platform/cost.py): the frontend's
+    # costliest operation is about a tenth of this; 100 doctors with 62 days of sessions is over.
+    graphql_max_cost: int = 5000
     max_request_bytes: int = 64 * 1024
     # What one connection may hold before the app sees a request (app/server.py): the
     # request line and headers together (a JWT and the usual browser headers are under
@@ -204,6 +207,7 @@ class Settings:
             graphql_max_depth=_int(env, "GRAPHQL_MAX_DEPTH", 10, minimum=2),
             graphql_max_aliases=_int(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
             graphql_max_tokens=_int(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
+            graphql_max_cost=_int(env, "GRAPHQL_MAX_COST", 5000, minimum=10),
             max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 64 * 1024, minimum=1024),
             max_header_bytes=_int(env, "MAX_HEADER_BYTES", 32 * 1024, minimum=1024),
             max_header_count=_int(env, "MAX_HEADER_COUNT", 100, minimum=10),

@@ -119,6 +119,7 @@ def _log_request(
             "statements": statements,
             "operation": facts.operation,
             "graphql_errors": facts.graphql_errors,
+            "cost": facts.cost,
         },
     )
 

@@ -1,4 +1,4 @@
-"""What one operation may cost (depth, aliases, tokens) and what it may see (introspection).
+"""What one operation may cost (depth, aliases, tokens, cost) and what it may see (introspection).
 
 The validation rules are built once, with the schema, and every request's
 extensions add those same rule classes: the ValidationCache keys on the rule
@@ -24,6 +24,7 @@ from strawberry.extensions import (
 from strawberry.types.graphql import OperationType
 
 from db.session import RequestSession
+from schema.platform.cost import DEFAULT_MAX_COST, QueryCost
 from schema.platform.request_facts import current_request
 from settings import Settings
 
@@ -33,6 +34,7 @@ class Limits:
     max_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000
+    max_cost: int = DEFAULT_MAX_COST
     introspection: bool = True
     # Not a limit, but set with them from the settings when the schema is built:
     # whether it executes on the fast path (schema/platform/execution.py).
@@ -45,6 +47,7 @@ class Limits:
             max_depth=settings.graphql_max_depth,
             max_aliases=settings.graphql_max_aliases,
             max_tokens=settings.graphql_max_tokens,
+            max_cost=settings.graphql_max_cost,
             introspection=settings.introspection_enabled,
             fast_path=settings.graphql_fast_path,
             fast_path_without=settings.graphql_fast_path_without,
@@ -68,11 +71,14 @@ def guard_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     The token limit is a parse option: graphql-core stops reading the document at
     the first token past it ("Document contains more than N tokens"), a syntax
     error that leaves as BAD_USER_INPUT. ParserCache keys on the options too.
+    The cost depends on the variables, so it is no validation rule (those are
+    cached per document): QueryCost counts it after validation, before execution.
     """
     rules = validation_rules(limits)
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
+        lambda: QueryCost(max_cost=limits.max_cost),
     ]
 
 

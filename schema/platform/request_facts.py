@@ -15,6 +15,8 @@ class RequestFacts:
     request_id: str
     operation: str | None = None
     graphql_errors: bool | None = None
+    # The operation's cost (schema/platform/cost.py), once it validated.
+    cost: int | None = None
 
 
 _current: ContextVar[RequestFacts | None] = ContextVar("medimyth_request", default=None)

@@ -42,11 +42,17 @@ MY_63_DAYS = '{ me { sessions(from: "2026-12-01", to: "2027-02-01") { date } } }
 MY_62_DAYS = '{ me { sessions(from: "2026-12-01", to: "2027-01-31") { date } } }'
 
 
+# Singular fields only, so the depth limit alone decides (nested lists would cost
+# their sizes multiplied, and meet the cost budget first: test_query_cost.py).
+_CYCLE = ("doctor", "nextAvailableSession", "schedule")
+_LEAF = {"doctor": "id", "nextAvailableSession": "date", "schedule": "id"}
+
+
 def deep(depth: int) -> str:
-    """A query `depth` levels deep (the root field is level 0): doctor > schedules > ... > id."""
-    text = "id"
+    """A query `depth` levels deep (the root field is level 0): doctor > nextAvailableSession > schedule > doctor > ..."""
+    text = _LEAF[_CYCLE[(depth - 1) % len(_CYCLE)]]
     for level in range(depth, 0, -1):
-        field = "schedules" if level % 2 == 0 else "doctor"
+        field = _CYCLE[(level - 1) % len(_CYCLE)]
         if level == 1:
             field = 'doctor(publicId: "MMD-1")'
         text = f"{field} {{ {text} }}"

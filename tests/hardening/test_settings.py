@@ -23,6 +23,7 @@ def test_development_defaults_show_everything_and_log_text() -> None:
     assert not settings.logs_as_json
     assert (settings.graphql_max_depth, settings.graphql_max_aliases) == (10, 30)
     assert (settings.graphql_max_tokens, settings.max_request_bytes) == (2000, 65536)
+    assert settings.graphql_max_cost == 5000
     assert settings.db_statement_timeout_ms == 5000
     assert settings.search_similarity_threshold == 0.5
 
@@ -55,6 +56,7 @@ def test_every_limit_is_read_from_the_environment() -> None:
             "GRAPHQL_MAX_DEPTH": "6",
             "GRAPHQL_MAX_ALIASES": "0",
             "GRAPHQL_MAX_TOKENS": "500",
+            "GRAPHQL_MAX_COST": "800",
             "MAX_REQUEST_BYTES": "2048",
             "DB_STATEMENT_TIMEOUT_MS": "1500",
             "SEARCH_SIMILARITY_THRESHOLD": "0.4",
@@ -64,6 +66,7 @@ def test_every_limit_is_read_from_the_environment() -> None:
     assert settings.graphql_max_depth == 6
     assert settings.graphql_max_aliases == 0
     assert settings.graphql_max_tokens == 500
+    assert settings.graphql_max_cost == 800
     assert settings.max_request_bytes == 2048
     assert transaction_settings(settings) == {
         "statement_timeout": "1500",
@@ -78,6 +81,8 @@ def test_every_limit_is_read_from_the_environment() -> None:
         ("GRAPHQL_MAX_ALIASES", "-1"),
         ("GRAPHQL_MAX_TOKENS", "lots"),
         ("MAX_REQUEST_BYTES", "100"),
+        ("GRAPHQL_MAX_COST", "9"),
+        ("GRAPHQL_MAX_COST", "cheap"),
         ("GRAPHQL_INTROSPECTION", "maybe"),
         ("GRAPHIQL", "sometimes"),
         ("LOG_FORMAT", "xml"),
