@@ -24,6 +24,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -31,6 +32,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
     get_nullable_type,
@@ -128,7 +130,7 @@ class _Counter:
                     if inner is not None:
                         yield from self._fields(fragment.selection_set, inner)
 
-    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode | Any) -> bool:
+    def _included(self, node: SelectionNode) -> bool:
         # graphql-core's own rule (collect_fields): @skip(if: true) or @include(if: false) drop it.
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
         if skip is not None and skip.get("if") is True:
@@ -156,7 +158,7 @@ class _Counter:
         inner = get_named_type(definition.type)
         return 1 + items * self.selections(node.selection_set, inner, child_page)
 
-    def _arguments(self, definition: Any, node: FieldNode) -> dict[str, Any]:
+    def _arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
         try:
             return get_argument_values(definition, node, self.variables)
         except GraphQLError:

@@ -655,6 +655,13 @@ FOUND: dict[str, tuple[str, str | None, dict[str, Any], str]] = {
         {},
         "anonymous",
     ),
+    "over the cost budget": (
+        'query ($first: Int) { doctors(first: $first) { edges { node { sessions(from: "2026-12-01",'
+        ' to: "2027-01-31") { date } } } } }',
+        None,
+        {"first": 100},
+        "anonymous",
+    ),
     "a query in a mutation's clothes": ("mutation { nope }", None, {}, "anonymous"),
     "an expired token": ("MyAccount", None, {}, "expired"),
 }
