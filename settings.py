@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 E = TypeVar("E", bound=StrEnum)
 D = TypeVar("D")
@@ -144,6 +145,12 @@ class Settings:
     notification_sender: NotificationSender = NotificationSender.LOG
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
+    # Where links the API hands out (calendar feed URLs) point: scheme, host and any path
+    # prefix the public reaches the API at. None: the origin each request came in on.
+    public_base_url: str | None = None
+    # Fetches one calendar feed token may make per clock hour (a calendar app polls
+    # every 5 minutes to a day; a doctor may have three devices subscribed).
+    calendar_feed_requests_per_hour: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -223,6 +230,10 @@ class Settings:
             notification_sender=sender,
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
+            public_base_url=_base_url(env),
+            calendar_feed_requests_per_hour=_int(
+                env, "CALENDAR_FEED_REQUESTS_PER_HOUR", 60, minimum=1
+            ),
         )
 
 
@@ -249,6 +260,19 @@ def _previous_keys(
                 "32 characters when ENVIRONMENT=production"
             )
     return keys
+
+
+def _base_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("PUBLIC_BASE_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            "PUBLIC_BASE_URL must be an http:// or https:// URL without a query,"
+            " e.g. https://api.example.org"
+        )
+    return raw.rstrip("/")
 
 
 def _webhook_url(env: Mapping[str, str], sender: NotificationSender) -> str | None:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app import feeds
 from app.budgets import RETRY_AFTER_HEADER, RequestBudgetMiddleware
 from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
@@ -65,6 +66,7 @@ def create_app(
 ) -> Starlette:
     """Build the app. Nothing connects here: the engine is made in the lifespan, after fork."""
     settings = settings or get_settings()
+    clock = clock or SystemClock()
     load_bundle()  # a missing or broken GraphiQL bundle stops the start, not the first visitor
 
     @asynccontextmanager
@@ -130,6 +132,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/static/graphiql/{name}", serve_asset, methods=["GET"]),
+        Route(feeds.DOCTOR_FEED_ROUTE, feeds.doctor_feed, methods=["GET"]),
+        Route(feeds.APPOINTMENT_ROUTE, feeds.appointment_calendar, methods=["GET"]),
     ]
     if not settings.cors_origins:
         # With CORS on, CORSMiddleware answers every preflight before any route.
@@ -141,6 +145,9 @@ def create_app(
     )
     if database is not None:
         app.state.database = database
+    # What the plain (non-GraphQL) routes read; the GraphQL view holds its own.
+    app.state.settings = settings
+    app.state.clock = clock
     return app
 
 

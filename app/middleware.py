@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.feeds import loggable_path
 from db.stats import counting_statements
 from schema.platform.request_facts import RequestFacts, bound_request
 from schema.platform.view import refusal
@@ -100,7 +101,8 @@ def _log_request(
     scope: Scope, facts: RequestFacts, status: int | None, statements: int, started: float
 ) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    method, path = scope["method"], scope["path"]
+    # A calendar feed's path holds its secret: the log never does.
+    method, path = scope["method"], loggable_path(scope["path"])
     peer = scope.get("client")
     logger.info(
         "%s %s %s in %.1f ms",

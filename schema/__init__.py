@@ -16,6 +16,7 @@ from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
+from schema.feeds.mutations import FeedsMutation
 from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import FastPathSchema
 from schema.platform.guards import (
@@ -43,6 +44,7 @@ MUTATIONS: tuple[type, ...] = (
     CatalogueMutation,
     SchedulingMutation,
     BookingMutation,
+    FeedsMutation,
 )
 
 

@@ -11,6 +11,7 @@ from db.models.accounts import (
     public_id_of,
 )
 from db.models.booking import Appointment, SessionSeats
+from db.models.feeds import CalendarFeedState
 from db.models.messaging import Notification, OtpChallenge
 from db.models.platform import RequestBudget
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
@@ -19,6 +20,7 @@ __all__ = [
     "Account",
     "Appointment",
     "Base",
+    "CalendarFeedState",
     "Category",
     "CategoryRecord",
     "LoginAttempt",

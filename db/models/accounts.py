@@ -30,6 +30,13 @@ from db.models._types import checked_enum
 # reused, even when an activation's transaction rolls back.
 doctor_public_number_seq = Sequence("doctor_public_number_seq", metadata=Base.metadata)
 
+# 64 hex digits from two version-4 UUIDs: 244 random bits from PostgreSQL's strong
+# random source (gen_random_uuid is built in, no extension needed). Rotation writes
+# secrets.token_hex(32) instead, the same shape.
+CALENDAR_FEED_TOKEN_DEFAULT = text(
+    "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')"
+)
+
 
 class Category(Base):
     __tablename__ = "categories"
@@ -129,6 +136,12 @@ class Account(Base):
     phone_visible: Mapped[bool] = mapped_column(Boolean, server_default=true())
     registration_number_visible: Mapped[bool] = mapped_column(Boolean, server_default=true())
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The secret in the doctor's calendar feed URL (resolvers/feeds/tokens.py): random,
+    # kept so the URL can be shown again, and made by PostgreSQL when the row is, so a
+    # GraphQL query (which never writes) can always show one.
+    calendar_feed_token: Mapped[str] = mapped_column(
+        String(64), unique=True, server_default=CALENDAR_FEED_TOKEN_DEFAULT
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -14,6 +14,7 @@ from resolvers.platform.calendar import today_in
 from resolvers.platform.pagination import Page
 from schema.booking.types import Session, sessions_between
 from schema.catalogue.types import Category, category_of
+from schema.feeds.types import calendar_feed_url
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers the enums above
 from schema.platform.context import Info
 from schema.platform.pagination import Connection
@@ -91,6 +92,12 @@ class Account:
     sessions: list[Session] = strawberry.field(
         resolver=sessions_between,
         description="The account's sessions in [from, to] (at most 62 days).",
+    )
+
+    calendar_feed_url: str | None = strawberry.field(
+        resolver=calendar_feed_url,
+        description="The doctor's private iCalendar feed of their sessions for the next 60 "
+        "days, to subscribe to in a calendar app (only the doctor sees it; rotatable).",
     )
 
 

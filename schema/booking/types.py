@@ -14,6 +14,7 @@ from resolvers.booking import appointments, sessions
 from resolvers.platform.calendar import Occurrence
 from resolvers.platform.calendar import SessionStatus as SessionStatusValue
 from resolvers.platform.pagination import Page
+from schema.feeds.types import appointment_calendar_url
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
 from schema.platform.context import Info
 from schema.platform.pagination import Connection
@@ -137,6 +138,12 @@ class Appointment:
         if doctor is None or not info.context.is_active_doctor(doctor):
             return None
         return Doctor.from_model(doctor)
+
+    calendar_url: str = strawberry.field(
+        resolver=appointment_calendar_url,
+        description="An .ics of this booking for the patient's calendar app (a signed link: "
+        "no token needed, and it never shows the patient's phone).",
+    )
 
     @strawberry.field(description="True while it is BOOKED and its session has not started.")
     async def can_cancel(self, info: Info) -> bool:
