@@ -1,0 +1,1 @@
+"""Calendar feeds: what a calendar app sees, checked against what the API reports."""
