@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from graphql import DocumentNode, OperationDefinitionNode, parse, print_ast
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from tests.operations import OPERATIONS_DIR
 
@@ -43,18 +44,23 @@ class SeenEvent:
 def events_of(body: bytes) -> list[SeenEvent]:
     """Parse a document back with icalendar (independently of how it was written)."""
     calendar = Calendar.from_ical(body)
-    return [
-        SeenEvent(
-            uid=str(event["UID"]),
-            starts_at=event["DTSTART"].dt,
-            ends_at=event["DTEND"].dt,
-            status=str(event["STATUS"]),
-            summary=str(event["SUMMARY"]),
-            description=str(event["DESCRIPTION"]),
-            tzid=str(event["DTSTART"].params["TZID"]),
-        )
-        for event in calendar.walk("VEVENT")
-    ]
+    return [_seen(event) for event in calendar.walk("VEVENT")]
+
+
+def _seen(event: Component) -> SeenEvent:
+    starts_at, ends_at = event.decoded("DTSTART"), event.decoded("DTEND")
+    assert isinstance(starts_at, datetime)
+    assert isinstance(ends_at, datetime)
+    assert isinstance(starts_at.tzinfo, ZoneInfo)  # read with its VTIMEZONE's TZID
+    return SeenEvent(
+        uid=str(event["UID"]),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=str(event["STATUS"]),
+        summary=str(event["SUMMARY"]),
+        description=str(event["DESCRIPTION"]),
+        tzid=starts_at.tzinfo.key,
+    )
 
 
 def time_zones_of(body: bytes) -> list[str]:
