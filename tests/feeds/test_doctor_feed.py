@@ -296,3 +296,25 @@ async def test_the_request_log_never_holds_a_feed_token(
     lines = [record.getMessage() for record in caplog.records]
     assert any("/calendar/doctors/<token>.ics 200" in line for line in lines)
     assert not any(secret in line for line in lines)
+
+
+async def test_a_suspended_doctor_keeps_their_feed_but_cannot_rotate_it(
+    gql: GraphQLClient,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+) -> None:
+    # given a suspended doctor (their own account stays readable, as `me` does)
+    _, token = await signed_in_doctor(
+        session, settings=settings, clock=clock, status=DoctorStatus.SUSPENDED
+    )
+    # when
+    url = await feed_url(gql, token)
+    fetched = await client.get(url)
+    rotate = await gql(ROTATE_CALENDAR_FEED, token=token)
+    # then the feed (sessions and counts, no patient data) still works; a change does not
+    assert fetched.status_code == 200
+    assert error_code(rotate) == "FORBIDDEN"
+    assert rotate["data"] is None
+    assert await feed_url(gql, token) == url
