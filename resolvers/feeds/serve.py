@@ -25,7 +25,8 @@ from resolvers.feeds.state import FeedLimited
 from resolvers.loaders import Loaders
 from resolvers.platform.calendar import today_in
 
-# A doctor's feed covers today and the next 59 days: 60 calendar days in their zone.
+# A doctor's feed covers today and the 60 days after it, in their zone: the same
+# "60 days ahead" as nextAvailableSession's look-ahead.
 FEED_DAYS = 60
 _CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
 
@@ -102,7 +103,7 @@ async def doctor_feed(
     loaders = Loaders(db)
     zone = ZoneInfo(doctor.time_zone)
     first = today_in(zone, now)
-    window = ics.FeedWindow(zone=zone, first=first, last=first + timedelta(days=FEED_DAYS - 1))
+    window = ics.FeedWindow(zone=zone, first=first, last=first + timedelta(days=FEED_DAYS))
     found = await sessions.doctor_sessions(
         loaders,
         doctor_id=doctor.id,

@@ -54,7 +54,7 @@ async def test_the_feed_is_the_doctors_sessions_for_60_days_across_a_dst_change(
     settings: Settings,
     clock: FixedClock,
 ) -> None:
-    # given a New York doctor with two weekly chambers, a booking and a vacation
+    # given a New York doctor with three weekly chambers, bookings and a vacation
     clock.set(BEFORE_DST)
     doctor, token = await signed_in_doctor(
         session, settings=settings, clock=clock, time_zone="America/New_York"
@@ -63,13 +63,15 @@ async def test_the_feed_is_the_doctors_sessions_for_60_days_across_a_dst_change(
     thursdays = await factories.make_schedule(
         session, doctor, weekday=3, start_time=time(9, 30), end_time=None, patient_limit=None
     )
+    # Wednesdays too: the window's last day (21 April, 60 days after today) is one
+    await factories.make_schedule(session, doctor, weekday=2, start_time=time(12))
     await factories.make_appointment(session, mondays, date(2027, 3, 15))
     await factories.make_appointment(session, mondays, date(2027, 3, 15))
     await factories.make_vacation(
         session, doctor, date(2027, 4, 1), date(2027, 4, 8), schedules=[mondays, thursdays]
     )
     await session.commit()
-    first, last = date(2027, 2, 20), date(2027, 2, 20) + timedelta(days=59)
+    first, last = date(2027, 2, 20), date(2027, 4, 21)
     reported = (await gql(MY_SESSIONS, {"from": str(first), "to": str(last)}, token=token))["data"][
         "me"
     ]["sessions"]
@@ -80,7 +82,8 @@ async def test_the_feed_is_the_doctors_sessions_for_60_days_across_a_dst_change(
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     seen = {event.uid: event for event in events_of(response.content)}
     expected = {f"session-{s['schedule']['id']}-{s['date']}@medimyth": s for s in reported}
-    assert len(reported) == 17
+    assert len(reported) == 9 + 8 + 9
+    assert max(s["date"] for s in reported) == "2027-04-21"
     assert set(seen) == set(expected)
     for uid, reported_session in expected.items():
         event = seen[uid]
