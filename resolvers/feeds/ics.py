@@ -154,7 +154,7 @@ def appointment_calendar(visit: BookedVisit) -> bytes:
     zone = session.times.zone
     calendar = _calendar(
         name=f"{visit.public_id} with {visit.doctor_name}",
-        uid=f"{appointment_uid(visit.appointment_id)}-calendar",
+        uid=f"appointment-calendar-{visit.appointment_id}@{UID_DOMAIN}",
         zone=zone,
     )
     starts, ends = _local_times(session)
