@@ -14,6 +14,7 @@ from resolvers.feeds import serve
 from resolvers.feeds.links import APPOINTMENT_PATH, DOCTOR_FEED_PATH
 from resolvers.feeds.state import FeedLimited
 from resolvers.platform.clock import Clock
+from resolvers.platform.keys import keyring_of
 from schema.platform.view import refusal
 from settings import Settings
 
@@ -56,7 +57,7 @@ async def appointment_calendar(request: Request) -> Response:
             db,
             public_id=request.path_params["public_id"],
             signature=request.query_params.get("sig", ""),
-            secret=settings.secret_key,
+            keyring=keyring_of(settings),
             now=clock.now(),
             requests_per_hour=settings.calendar_feed_requests_per_hour,
         )

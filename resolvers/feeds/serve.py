@@ -24,6 +24,7 @@ from resolvers.feeds import ics, state, tokens
 from resolvers.feeds.state import FeedLimited
 from resolvers.loaders import Loaders
 from resolvers.platform.calendar import today_in
+from resolvers.platform.keys import Keyring
 
 # A doctor's feed covers today and the 60 days after it, in their zone: the same
 # "60 days ahead" as nextAvailableSession's look-ahead.
@@ -128,7 +129,7 @@ async def appointment_calendar(
     *,
     public_id: str,
     signature: str,
-    secret: str,
+    keyring: Keyring,
     now: datetime,
     requests_per_hour: int,
 ) -> FeedAnswer:
@@ -142,7 +143,7 @@ async def appointment_calendar(
         ).one_or_none()
         if appointment is None or not tokens.signature_matches(
             signature,
-            secret=secret,
+            keyring=keyring,
             appointment_id=appointment.id,
             created_at=appointment.created_at,
         ):

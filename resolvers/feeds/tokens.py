@@ -7,7 +7,8 @@ the accounts table, who then also reads the schedules and appointments the feed 
 made of (and patients' phones, which it never holds). It is looked up by a unique
 index and then compared in constant time.
 
-A patient's link stores nothing: an HMAC of the server secret over the appointment's
+A patient's link stores nothing: an HMAC of the current server key (any listed key
+verifies it) over the appointment's
 id and creation instant. Both secrets are separate from manage and access tokens: a
 leaked feed URL can only be read, never used to cancel or to sign in.
 """
@@ -20,6 +21,8 @@ import hmac
 import re
 import secrets
 from datetime import datetime
+
+from resolvers.platform.keys import Key, Keyring
 
 _TOKEN = re.compile(r"[0-9a-f]{64}")
 
@@ -43,17 +46,20 @@ def digest(kind: str, token: str) -> str:
     return hashlib.sha256(f"{kind}:{token}".encode()).hexdigest()
 
 
-def appointment_signature(*, secret: str, appointment_id: int, created_at: datetime) -> str:
+def appointment_signature(*, key: Key, appointment_id: int, created_at: datetime) -> str:
     """The ``sig`` of a patient's .ics link: the same for the appointment's whole life."""
-    message = f"appointment-calendar:{appointment_id}:{created_at.isoformat()}".encode()
-    mac = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    mac = key.mac(f"appointment-calendar:{appointment_id}:{created_at.isoformat()}")
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def signature_matches(
-    presented: str, *, secret: str, appointment_id: int, created_at: datetime
+    presented: str, *, keyring: Keyring, appointment_id: int, created_at: datetime
 ) -> bool:
-    expected = appointment_signature(
-        secret=secret, appointment_id=appointment_id, created_at=created_at
+    """Made by any listed key: a rotation keeps patients' links working until the key goes."""
+    found = keyring.matching_key(
+        presented,
+        lambda key: appointment_signature(
+            key=key, appointment_id=appointment_id, created_at=created_at
+        ),
     )
-    return hmac.compare_digest(presented.encode(), expected.encode())
+    return found is not None

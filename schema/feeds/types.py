@@ -36,7 +36,7 @@ def appointment_calendar_url(self: _Booked, info: Info) -> str:
     """``Appointment.calendarUrl``: signed, so it needs no token and nothing stored."""
     return links.appointment_calendar_url(
         base_url=public_base_url(info),
-        secret=info.context.settings.secret_key,
+        key=info.context.keyring.current,
         appointment_id=int(self.id),
         public_id=self.public_id,
         created_at=self.created_at,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import create_app
 from db.enums import AppointmentStatus
+from db.session import Database
 from resolvers.platform.clock import FixedClock
+from settings import Settings
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.feeds.support import events_of, integration_operation
@@ -114,3 +118,33 @@ async def test_a_forged_or_borrowed_signature_finds_nothing(
     # then each is the same 404, and the real link still works
     assert [answer.status_code for answer in answers] == [404] * 5
     assert (await client.get(url)).status_code == 200
+
+
+async def test_a_patients_link_lasts_a_key_rotation_until_the_old_key_is_dropped(
+    gql: GraphQLClient,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+    database: Database,
+) -> None:
+    # given a link signed with today's key, and servers after a rotation
+    doctor = await factories.make_doctor(session)
+    schedule = await factories.make_schedule(session, doctor, weekday=3)
+    booked = await factories.make_appointment(
+        session, schedule, THURSDAY, manage_token=MANAGE_TOKEN
+    )
+    await session.commit()
+    path = urlsplit(await calendar_url(gql, booked.public_id))
+    link = f"{path.path}?{path.query}"
+    new_key = "a-new-key-that-is-long-enough-for-production-1234"
+    rotated = replace(settings, secret_key=new_key, secret_key_previous=(settings.secret_key,))
+    dropped = replace(settings, secret_key=new_key, secret_key_previous=())
+    # when each server is asked for the link
+    answers = []
+    for served in (rotated, dropped):
+        app = create_app(served, clock=clock, database=database)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as web:
+            answers.append((await web.get(link)).status_code)
+    # then the old key still verifies while listed, and nothing does once it is gone
+    assert answers == [200, 404]
