@@ -47,3 +47,37 @@ class NotificationStatus(StrEnum):
 # weekday (1..5), and -1 for the last one, as in Python's negative indexing.
 LAST_WEEK = -1
 WEEK_VALUES = (1, 2, 3, 4, 5, LAST_WEEK)
+
+
+class AuditAction(StrEnum):
+    """A security-relevant action the audit trail records."""
+
+    LOGIN_SUCCEEDED = "LOGIN_SUCCEEDED"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    PASSWORD_CHANGED = "PASSWORD_CHANGED"
+    PASSWORD_CHANGE_FAILED = "PASSWORD_CHANGE_FAILED"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    DOCTOR_ACTIVATED = "DOCTOR_ACTIVATED"
+    DOCTOR_SUSPENDED = "DOCTOR_SUSPENDED"
+    CATEGORY_CREATED = "CATEGORY_CREATED"
+    CATEGORY_RENAMED = "CATEGORY_RENAMED"
+    APPOINTMENT_CANCELLED_BY_DOCTOR = "APPOINTMENT_CANCELLED_BY_DOCTOR"
+    SCHEDULE_DELETED = "SCHEDULE_DELETED"
+
+
+class ActorKind(StrEnum):
+    """Who performed an audited action."""
+
+    DOCTOR = "DOCTOR"
+    ADMIN = "ADMIN"
+    ANONYMOUS = "ANONYMOUS"
+    SYSTEM = "SYSTEM"
+
+
+class AuditTargetKind(StrEnum):
+    """What an audited action was done to."""
+
+    ACCOUNT = "ACCOUNT"
+    CATEGORY = "CATEGORY"
+    APPOINTMENT = "APPOINTMENT"
+    SCHEDULE = "SCHEDULE"

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts.mutations import AccountMutation
 from schema.accounts.queries import AccountQuery
+from schema.audit.queries import AuditQuery
 from schema.booking.mutations import BookingMutation
 from schema.booking.queries import BookingQuery
 from schema.catalogue.mutations import CatalogueMutation
@@ -38,7 +39,13 @@ from schema.scheduling.mutations import SchedulingMutation
 from schema.scheduling.queries import SchedulingQuery
 
 # Each domain contributes its root fields as a class; the roots merge them.
-QUERIES: tuple[type, ...] = (CatalogueQuery, AccountQuery, SchedulingQuery, BookingQuery)
+QUERIES: tuple[type, ...] = (
+    CatalogueQuery,
+    AccountQuery,
+    SchedulingQuery,
+    BookingQuery,
+    AuditQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
     CatalogueMutation,

@@ -10,6 +10,7 @@ from db.models.accounts import (
     doctor_public_number_seq,
     public_id_of,
 )
+from db.models.audit import AuditEvent
 from db.models.booking import Appointment, SessionSeats
 from db.models.feeds import CalendarFeedState
 from db.models.messaging import Notification, OtpChallenge
@@ -19,6 +20,7 @@ from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSch
 __all__ = [
     "Account",
     "Appointment",
+    "AuditEvent",
     "Base",
     "CalendarFeedState",
     "Category",

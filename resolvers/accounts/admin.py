@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AccountRole, DoctorStatus, NotificationChannel
+from db.enums import AccountRole, AuditAction, AuditTargetKind, DoctorStatus, NotificationChannel
 from db.models import Account, doctor_public_number_seq
+from resolvers.audit.trail import record, safe_text
+from resolvers.platform.audit import Actor
 from resolvers.platform.errors import NotFound
 from resolvers.platform.outbox import enqueue
 from resolvers.platform.pagination import Page, decode_cursor, page_size
@@ -48,9 +50,12 @@ async def list_pending_doctors(
 
 
 async def activate_doctor(
-    *, session: AsyncSession, doctor_id: int, now: datetime
+    *, session: AsyncSession, doctor_id: int, actor: Actor, now: datetime
 ) -> DoctorStatusChanged | NotFound:
-    """Make a doctor public; the first activation gives them MMD-<n> for good. Commits."""
+    """Make a doctor public; the first activation gives them MMD-<n> for good. Commits.
+
+    Audited when the status changes (a repeat changes nothing and records nothing).
+    """
     doctor = await _lock_doctor(session, doctor_id)
     if doctor is None:
         return _NO_SUCH_DOCTOR
@@ -64,6 +69,15 @@ async def activate_doctor(
         # suspended doctor who comes back keeps theirs.
         doctor.public_number = await session.scalar(select(doctor_public_number_seq.next_value()))
         doctor.activated_at = now
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.DOCTOR_ACTIVATED,
+        now=now,
+        target_kind=AuditTargetKind.ACCOUNT,
+        target_id=doctor.id,
+        details={"from": doctor.status.value, "publicId": doctor.public_id},
+    )
     doctor.status = DoctorStatus.ACTIVE
     doctor.updated_at = now
     enqueue(
@@ -82,18 +96,27 @@ async def activate_doctor(
 
 
 async def suspend_doctor(
-    *, session: AsyncSession, doctor_id: int, reason: str | None, now: datetime
+    *, session: AsyncSession, doctor_id: int, reason: str | None, actor: Actor, now: datetime
 ) -> DoctorStatusChanged | NotFound:
-    """Hide a doctor from the public and tell them why by email. Commits."""
+    """Hide a doctor from the public and tell them why by email. Commits; audited as above."""
     doctor = await _lock_doctor(session, doctor_id)
     if doctor is None:
         return _NO_SUCH_DOCTOR
     if doctor.status is DoctorStatus.SUSPENDED:
         await session.commit()  # as in activate_doctor: keep the doctor loaded
         return DoctorStatusChanged(doctor)
+    why = (reason or "").strip()[:MAX_REASON_LENGTH]
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.DOCTOR_SUSPENDED,
+        now=now,
+        target_kind=AuditTargetKind.ACCOUNT,
+        target_id=doctor.id,
+        details={"from": doctor.status.value, "reason": safe_text(why)},
+    )
     doctor.status = DoctorStatus.SUSPENDED
     doctor.updated_at = now
-    why = (reason or "").strip()[:MAX_REASON_LENGTH]
     enqueue(
         session,
         channel=NotificationChannel.EMAIL,

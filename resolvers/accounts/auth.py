@@ -10,12 +10,14 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import OtpPurpose
+from db.enums import AuditAction, AuditTargetKind, OtpPurpose
 from db.models import Account, LoginAttempt
 from resolvers.accounts.login_limits import lock_attempts, login_limit
 from resolvers.accounts.passwords import hash_password, needs_rehash, verify_password
 from resolvers.accounts.profiles import MAX_EMAIL_LENGTH, FormChecker, clean_email
 from resolvers.accounts.tokens import AccessToken, issue_token
+from resolvers.audit.trail import record
+from resolvers.platform.audit import Actor
 from resolvers.platform.errors import (
     FieldProblem,
     NotFound,
@@ -63,10 +65,15 @@ async def login(
     email: str,
     password: str,
     client_address: str,
+    actor: Actor,
     now: datetime,
     settings: Settings,
 ) -> Authenticated | InvalidCredentials | RateLimited:
-    """Check the password of the account with this email, within the limits. Commits."""
+    """Check the password of the account with this email, within the limits. Commits.
+
+    Audited: a success as the account, a failure as anonymous (a limited try, refused
+    before the password is checked, writes nothing, as it records no attempt either).
+    """
     address = email_key(email)
     await lock_attempts(session, email=address, client_address=client_address)
     limited = await login_limit(
@@ -83,8 +90,28 @@ async def login(
         LoginAttempt(email=address, client_ip=client_address, succeeded=valid, created_at=now)
     )
     if account is None or not valid:
+        record(
+            session,
+            actor=actor,
+            action=AuditAction.LOGIN_FAILED,
+            now=now,
+            target_kind=None if account is None else AuditTargetKind.ACCOUNT,
+            target_id=None if account is None else account.id,
+            # The email only when it names nobody: otherwise the target says who it was.
+            details={"reason": "WRONG_PASSWORD"}
+            if account is not None
+            else {"reason": "NO_SUCH_ACCOUNT", "email": address},
+        )
         await session.commit()
         return InvalidCredentials()
+    record(
+        session,
+        actor=actor.as_account(account),
+        action=AuditAction.LOGIN_SUCCEEDED,
+        now=now,
+        target_kind=AuditTargetKind.ACCOUNT,
+        target_id=account.id,
+    )
     if needs_rehash(account.password_hash):
         account.password_hash = await asyncio.to_thread(hash_password, password)
     await session.commit()
@@ -98,6 +125,7 @@ async def change_password(
     current_password: str,
     new_password: str,
     client_address: str,
+    actor: Actor,
     now: datetime,
     settings: Settings,
 ) -> Authenticated | InvalidCredentials | ValidationFailed:
@@ -132,9 +160,11 @@ async def change_password(
         session.add(
             LoginAttempt(email=address, client_ip=client_address, succeeded=False, created_at=now)
         )
+        _record_on(session, account, actor, AuditAction.PASSWORD_CHANGE_FAILED, now)
         await session.commit()
         return InvalidCredentials("The current password is wrong.")
     await _set_password(account, new_password, now=now)
+    _record_on(session, account, actor, AuditAction.PASSWORD_CHANGED, now)
     await session.commit()
     return authenticated(account, now=now, settings=settings)
 
@@ -146,6 +176,7 @@ async def reset_password(
     phone: str,
     new_password: str,
     otp_code: str,
+    actor: Actor,
     now: datetime,
     settings: Settings,
 ) -> PasswordChanged | OtpInvalid | NotFound | ValidationFailed:
@@ -177,6 +208,8 @@ async def reset_password(
         await session.rollback()
         return NotFound("No account has this email and phone number.")
     await _set_password(account, password, now=now)
+    # The code proved the phone, not a sign-in: the actor stays who the request says.
+    _record_on(session, account, actor, AuditAction.PASSWORD_RESET, now)
     await session.commit()
     return PasswordChanged()
 
@@ -191,6 +224,19 @@ async def _set_password(account: Account, password: str, *, now: datetime) -> No
     # Every token issued before carries the old version and stops working.
     account.token_version += 1
     account.updated_at = now
+
+
+def _record_on(
+    session: AsyncSession, account: Account, actor: Actor, action: AuditAction, now: datetime
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        target_kind=AuditTargetKind.ACCOUNT,
+        target_id=account.id,
+    )
 
 
 @cache

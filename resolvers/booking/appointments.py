@@ -12,11 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
+from db.enums import (
+    AppointmentStatus,
+    AuditAction,
+    AuditTargetKind,
+    DoctorStatus,
+    NotificationChannel,
+)
 from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
 from resolvers.accounts.standing import lock_doctor
+from resolvers.audit.trail import record, safe_text
 from resolvers.booking.manage_tokens import parse_public_id, token_matches
 from resolvers.platform import messages
+from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import local_instant, today_in
 from resolvers.platform.errors import NotAllowed, NotFound
 from resolvers.platform.keys import Keyring
@@ -227,9 +235,10 @@ async def _cancel_one(
     status: AppointmentStatus,
     reason: str | None,
     now: datetime,
+    actor: Actor | None = None,
 ) -> AppointmentCancelled | NotAllowed:
     """Cancel one locked appointment (with its schedule and doctor) if its session has not
-    started, and commit either way."""
+    started, and commit either way; with an actor, the cancellation is audited."""
     appointment, schedule, doctor = found
     starts_at = session_start(schedule, doctor, appointment.session_date)
     if not can_cancel(appointment.status, starts_at=starts_at, now=now):
@@ -245,6 +254,22 @@ async def _cancel_one(
         reason=messages.clean_reason(reason),
         now=now,
     )
+    if actor is not None:
+        record(
+            session,
+            actor=actor,
+            action=AuditAction.APPOINTMENT_CANCELLED_BY_DOCTOR,
+            now=now,
+            target_kind=AuditTargetKind.APPOINTMENT,
+            target_id=appointment.id,
+            # Where and when, not who: the patient's name and phone stay on the appointment.
+            details={
+                "publicId": appointment.public_id,
+                "scheduleId": schedule.id,
+                "sessionDate": appointment.session_date.isoformat(),
+                "reason": safe_text(reason),
+            },
+        )
     await session.commit()
     return AppointmentCancelled(appointment)
 
@@ -296,13 +321,21 @@ async def _doctors_own(
 
 
 async def cancel_appointment(
-    *, session: AsyncSession, doctor: Account, appointment_id: int, reason: str, now: datetime
+    *,
+    session: AsyncSession,
+    doctor: Account,
+    appointment_id: int,
+    reason: str,
+    actor: Actor,
+    now: datetime,
 ) -> AppointmentCancelled | NotFound | NotAllowed:
-    """The doctor cancels a patient's booking; FORBIDDEN once the doctor is suspended."""
+    """The doctor cancels a patient's booking; FORBIDDEN once the doctor is suspended. Audited."""
     found = await _doctors_own(session, doctor, appointment_id)
     if found is None:
         return NotFound("No such appointment in your sessions.")
-    return await _cancel_one(session, found, AppointmentStatus.CANCELLED_BY_DOCTOR, reason, now)
+    return await _cancel_one(
+        session, found, AppointmentStatus.CANCELLED_BY_DOCTOR, reason, now, actor=actor
+    )
 
 
 async def set_appointment_status(

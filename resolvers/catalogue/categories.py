@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.enums import AuditAction, AuditTargetKind
 from db.models import Category
+from resolvers.audit.trail import record
+from resolvers.platform.audit import Actor
 from resolvers.platform.errors import (
     AlreadyExists,
     FieldProblem,
@@ -34,9 +37,9 @@ async def list_categories(*, session: AsyncSession) -> Sequence[Category]:
 
 
 async def create_category(
-    *, session: AsyncSession, name: str, now: datetime
+    *, session: AsyncSession, name: str, actor: Actor, now: datetime
 ) -> CategorySaved | AlreadyExists | ValidationFailed:
-    """Add a specialty; names are unique whatever their case. Commits."""
+    """Add a specialty; names are unique whatever their case. Commits; audited."""
     clean = _check_name(name)
     if isinstance(clean, ValidationFailed):
         return clean
@@ -44,13 +47,15 @@ async def create_category(
         return _TAKEN
     category = Category(name=clean, created_at=now, updated_at=now)
     session.add(category)
-    return await _commit(session, category)
+    return await _commit(
+        session, category, actor, AuditAction.CATEGORY_CREATED, now, details={"name": clean}
+    )
 
 
 async def rename_category(
-    *, session: AsyncSession, category_id: int, name: str, now: datetime
+    *, session: AsyncSession, category_id: int, name: str, actor: Actor, now: datetime
 ) -> CategorySaved | AlreadyExists | NotFound | ValidationFailed:
-    """Rename a specialty (a change of case alone is allowed). Commits."""
+    """Rename a specialty (a change of case alone is allowed). Commits; audited."""
     category = await session.scalar(
         select(Category).where(Category.id == category_id).with_for_update()
     )
@@ -63,9 +68,12 @@ async def rename_category(
     if await _name_taken(session, clean, other_than=category.id):
         await session.rollback()
         return _TAKEN
+    renamed = {"from": category.name, "to": clean}
     category.name = clean
     category.updated_at = now
-    return await _commit(session, category)
+    return await _commit(
+        session, category, actor, AuditAction.CATEGORY_RENAMED, now, details=renamed
+    )
 
 
 def _check_name(name: str) -> str | ValidationFailed:
@@ -85,8 +93,29 @@ async def _name_taken(session: AsyncSession, name: str, *, other_than: int | Non
     return await session.scalar(query.limit(1)) is not None
 
 
-async def _commit(session: AsyncSession, category: Category) -> CategorySaved | AlreadyExists:
+async def _commit(
+    session: AsyncSession,
+    category: Category,
+    actor: Actor,
+    action: AuditAction,
+    now: datetime,
+    *,
+    details: dict[str, str],
+) -> CategorySaved | AlreadyExists:
+    """Save the category and its audit event together, or neither."""
     try:
+        # The flush gives a new category its id for the event; the unique index may
+        # refuse the name here already, or at the commit.
+        await session.flush()
+        record(
+            session,
+            actor=actor,
+            action=action,
+            now=now,
+            target_kind=AuditTargetKind.CATEGORY,
+            target_id=category.id,
+            details=details,
+        )
         await session.commit()
     except IntegrityError:
         # Two admins saved the same name at once; the unique index kept one.

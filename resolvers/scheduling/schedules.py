@@ -10,11 +10,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, DoctorStatus, NotificationChannel
+from db.enums import (
+    AppointmentStatus,
+    AuditAction,
+    AuditTargetKind,
+    DoctorStatus,
+    NotificationChannel,
+)
 from db.models import Account, Schedule
 from resolvers.accounts.standing import lock_doctor
+from resolvers.audit.trail import record, safe_text
 from resolvers.booking.appointments import cancel_booked, describe_session, future_booked
 from resolvers.platform import messages
+from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import Slot, WeeklyPattern, find_conflicts, slot_of
 from resolvers.platform.errors import (
     FieldError,
@@ -229,9 +237,13 @@ async def delete_schedule(
     doctor: Account,
     schedule_id: int,
     reason: str | None,
+    actor: Actor,
     now: datetime,
 ) -> ScheduleDeleted | NotFound:
-    """Deactivate the schedule (history stays), cancel its future bookings, tell each patient."""
+    """Deactivate the schedule (history stays), cancel its future bookings, tell each patient.
+
+    Audited, with how many bookings it cancelled.
+    """
     existing = await _lock_and_load(session, doctor)
     schedule = next((s for s in existing if s.id == schedule_id), None)
     if schedule is None:
@@ -249,6 +261,15 @@ async def delete_schedule(
         # DeleteScheduleResult has no ValidationFailed: a longer reason is cut, not refused.
         reason=messages.clean_reason(reason) or "The doctor no longer holds this session.",
         now=now,
+    )
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.SCHEDULE_DELETED,
+        now=now,
+        target_kind=AuditTargetKind.SCHEDULE,
+        target_id=schedule.id,
+        details={"cancelledAppointments": cancelled, "reason": safe_text(reason)},
     )
     await session.commit()
     return ScheduleDeleted(schedule_id=schedule.id, cancelled_appointments=cancelled)

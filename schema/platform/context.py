@@ -19,9 +19,11 @@ from resolvers.accounts.standing import refuse_suspended
 from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
 from resolvers.platform.addresses import counted_address
+from resolvers.platform.audit import Actor
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import Forbidden, Unauthenticated
 from resolvers.platform.keys import Keyring, keyring_of
+from schema.platform.request_facts import current_request_id
 from schema.platform.results import answer
 from settings import Settings
 
@@ -36,6 +38,7 @@ SUPPLIED: dict[str, Callable[[Context], Any]] = {
     "keyring": lambda ctx: ctx.keyring,
     "default_country_code": lambda ctx: ctx.settings.default_country_code,
     "client_address": lambda ctx: ctx.client_address,
+    "actor": lambda ctx: ctx.actor(),
 }
 
 
@@ -61,14 +64,34 @@ class Context:
     _viewer: object = field(default=_UNSET, repr=False)
 
     @property
+    def client_host(self) -> str | None:
+        """The address the request came from (behind trusted proxies, app/proxies.py's choice)."""
+        client = self.request.client
+        return client.host if client is not None else None
+
+    @property
     def client_address(self) -> str:
         """Who every limit counts as one client (resolvers/platform/addresses.py)."""
-        client = self.request.client
-        return counted_address(client.host if client is not None else None)
+        return counted_address(self.client_host)
 
     @property
     def keyring(self) -> Keyring:
         return keyring_of(self.settings)
+
+    def actor(self) -> Actor:
+        """Who acts in this request, for the audit trail.
+
+        The signed-in account once the root field has checked it (``require_account``,
+        ``require_doctor``, ``require_admin`` load it), else nobody: a sign-in or a reset
+        acts anonymously, whatever token came along.
+        """
+        # The exact address, not the counted one (an IPv6 client's /64): the trail says
+        # where a request came from, the limits whom to count.
+        anonymous = Actor.anonymous(
+            client_address=self.client_host, request_id=current_request_id()
+        )
+        viewer = self._viewer
+        return anonymous.as_account(viewer) if isinstance(viewer, Account) else anonymous
 
     def bearer_token(self) -> str | None:
         header = self.request.headers.get("authorization", "")

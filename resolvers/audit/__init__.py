@@ -1,0 +1,1 @@
+"""Audit: the append-only trail of security-relevant actions, written and paged."""

@@ -1,0 +1,1 @@
+"""Audit in GraphQL: the admins' view of the audit trail."""
