@@ -160,9 +160,12 @@ DEMO_PASSWORD = "demo password 1"
 def create_admin(url: str, *, email: str, password: str, name: str) -> int:
     from sqlalchemy import func, select
 
-    from db.enums import AccountRole, DoctorStatus
+    from db.enums import AccountRole, AuditAction, AuditTargetKind, DoctorStatus
     from db.models import Account
     from resolvers.accounts.passwords import hash_password
+    from resolvers.audit.trail import record
+    from resolvers.platform.audit import Actor
+    from resolvers.platform.clock import SystemClock
     from settings import Settings
 
     if len(password) < 10:
@@ -178,15 +181,24 @@ def create_admin(url: str, *, email: str, password: str, name: str) -> int:
         if exists is not None:
             print(f"an account with email {clean_email} already exists", file=sys.stderr)
             return 1
-        session.add(
-            Account(
-                role=AccountRole.ADMIN,
-                status=DoctorStatus.ACTIVE,
-                email=clean_email,
-                password_hash=hash_password(password),
-                name=name,
-                time_zone=settings.default_time_zone,
-            )
+        admin = Account(
+            role=AccountRole.ADMIN,
+            status=DoctorStatus.ACTIVE,
+            email=clean_email,
+            password_hash=hash_password(password),
+            name=name,
+            time_zone=settings.default_time_zone,
+        )
+        session.add(admin)
+        await session.flush()
+        # Admins are made here only, by whoever runs the command: the trail says so.
+        record(
+            session,
+            actor=Actor.system(),
+            action=AuditAction.ADMIN_CREATED,
+            now=SystemClock().now(),
+            target_kind=AuditTargetKind.ACCOUNT,
+            target_id=admin.id,
         )
         await session.commit()
         print(f"admin {clean_email} created")

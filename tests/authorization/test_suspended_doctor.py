@@ -78,7 +78,14 @@ DOCTOR_ONLY_FIELDS = frozenset(
 INTEGRATION_DOCTOR_FIELDS = frozenset({"rotateCalendarFeed"})
 ANY_ACCOUNT_FIELDS = frozenset({"me", "changePassword"})
 ADMIN_FIELDS = frozenset(
-    {"pendingDoctors", "activateDoctor", "suspendDoctor", "createCategory", "renameCategory"}
+    {
+        "pendingDoctors",
+        "activateDoctor",
+        "suspendDoctor",
+        "createCategory",
+        "renameCategory",
+        "auditEvents",
+    }
 )
 PUBLIC_FIELDS = frozenset(
     {

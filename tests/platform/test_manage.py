@@ -44,7 +44,9 @@ async def test_create_admin_stores_an_argon2_hash_and_refuses_a_second_one(
     assert first.returncode == 0, first.stderr
     assert again.returncode == 1
     assert "already exists" in again.stderr
-    rows = await fetch(migrated_database, "SELECT email, role, status, password_hash FROM accounts")
+    rows = await fetch(
+        migrated_database, "SELECT id, email, role, status, password_hash FROM accounts"
+    )
     assert len(rows) == 1
     assert (rows[0]["email"], rows[0]["role"], rows[0]["status"]) == (
         "root@example.org",
@@ -53,6 +55,14 @@ async def test_create_admin_stores_an_argon2_hash_and_refuses_a_second_one(
     )
     assert rows[0]["password_hash"].startswith("$argon2id$")
     assert verify_password(rows[0]["password_hash"], "a long password")
+    trail = await fetch(
+        migrated_database,
+        "SELECT action, actor_kind, actor_account_id, target_kind, target_id, client_address,"
+        " details FROM audit_events",
+    )
+    assert [tuple(row.values()) for row in trail] == [
+        ("ADMIN_CREATED", "SYSTEM", None, "ACCOUNT", rows[0]["id"], None, "{}")
+    ]
 
 
 @pytest.mark.slow
