@@ -32,10 +32,11 @@ _ACTIONS = (
     "CATEGORY_RENAMED",
     "APPOINTMENT_CANCELLED_BY_DOCTOR",
     "SCHEDULE_DELETED",
+    "APPOINTMENTS_CANCELLED_FOR_VACATION",
     "ADMIN_CREATED",
 )
 _ACTOR_KINDS = ("DOCTOR", "ADMIN", "ANONYMOUS", "SYSTEM")
-_TARGET_KINDS = ("ACCOUNT", "CATEGORY", "APPOINTMENT", "SCHEDULE")
+_TARGET_KINDS = ("ACCOUNT", "CATEGORY", "APPOINTMENT", "SCHEDULE", "VACATION")
 
 # One statement-level trigger for UPDATE, DELETE and TRUNCATE: it fires even when no row
 # matches, so any attempt fails loudly. It binds the table's owner too (REVOKE does not),

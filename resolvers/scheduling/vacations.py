@@ -11,11 +11,13 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, DoctorStatus
+from db.enums import AppointmentStatus, AuditAction, AuditTargetKind, DoctorStatus
 from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
 from resolvers.accounts.standing import lock_doctor, refuse_suspended
+from resolvers.audit.trail import record, safe_text
 from resolvers.booking.appointments import cancel_booked, future_booked
 from resolvers.platform import messages
+from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import check_window, outside_window
 from resolvers.platform.errors import (
     BadUserInput,
@@ -155,22 +157,31 @@ async def vacation_impact(
 
 
 async def create_vacation(
-    *, session: AsyncSession, doctor: Account, request: VacationRequest, now: datetime
+    *,
+    session: AsyncSession,
+    doctor: Account,
+    request: VacationRequest,
+    actor: Actor,
+    now: datetime,
 ) -> VacationSaved | VacationOverlap | NotFound | NotAllowed | ValidationFailed:
-    """Save a vacation; with cancel_affected, cancel the bookings it hits and tell each patient."""
+    """Save a vacation; with cancel_affected, cancel the bookings it hits and tell each patient.
+
+    The cancellations are audited (one event for the vacation); a vacation that cancels
+    nothing is a doctor's own calendar and is not.
+    """
     if doctor.status is not DoctorStatus.ACTIVE:
         return NotAllowed("Your account must be active before you can plan vacations.")
     invalid = _problems(request, now=now)
     if invalid is not None:
         return invalid
-    result = await _create(session, doctor, request, now=now)
+    result = await _create(session, doctor, request, actor=actor, now=now)
     # Commits the vacation, or ends the transaction (and its row locks) after a refusal.
     await session.commit()
     return result
 
 
 async def _create(
-    session: AsyncSession, doctor: Account, request: VacationRequest, *, now: datetime
+    session: AsyncSession, doctor: Account, request: VacationRequest, *, actor: Actor, now: datetime
 ) -> VacationSaved | VacationOverlap | NotFound | ValidationFailed:
     schedules = await _targets(session, doctor, request.schedule_ids)
     if isinstance(schedules, NotFound | ValidationFailed):
@@ -215,6 +226,22 @@ async def _create(
                 else messages.fill(messages.ON_VACATION)
             ),
             now=now,
+        )
+    if cancelled:
+        record(
+            session,
+            actor=actor,
+            action=AuditAction.APPOINTMENTS_CANCELLED_FOR_VACATION,
+            now=now,
+            target_kind=AuditTargetKind.VACATION,
+            target_id=vacation.id,
+            details={
+                "start": request.start.isoformat(),
+                "end": request.end.isoformat(),
+                "scheduleIds": [schedule.id for schedule in schedules],
+                "cancelledAppointments": cancelled,
+                "reason": safe_text(reason),
+            },
         )
     return VacationSaved(vacation=vacation, cancelled_appointments=cancelled)
 

@@ -27,6 +27,7 @@ CREATE_CATEGORY = operation("CreateCategory")
 RENAME_CATEGORY = operation("RenameCategory")
 CANCEL_APPOINTMENT = operation("CancelAppointment")
 DELETE_SCHEDULE = operation("DeleteSchedule")
+CREATE_VACATION = operation("CreateVacation")
 NEW_PASSWORD = "a new long password"
 THURSDAY, DEC_3 = 3, date(2026, 12, 3)
 
@@ -386,4 +387,61 @@ async def test_two_admins_creating_one_name_at_once_leave_one_category_and_one_r
     assert sorted(c["name"] for c in saved.values()) == [f"Specialty {n}" for n in range(5)]
     assert {e["targetId"]: e["details"]["name"] for e in events} == {
         key: category["name"] for key, category in saved.items()
+    }
+
+
+async def test_a_vacation_that_cancels_bookings_is_recorded_and_one_that_cancels_none_is_not(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given two bookings on Thursday 3 December, none in January
+    doctor, token = await signed_in_doctor(session, settings=settings, clock=clock)
+    schedule = await factories.make_schedule(session, doctor, weekday=THURSDAY)
+    for _ in range(2):
+        await factories.make_appointment(session, schedule, DEC_3)
+    await session.commit()
+    _, admin_token = await signed_in_admin(session, settings=settings, clock=clock)
+
+    def vacation(start: str, end: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "start": start,
+                "end": end,
+                "reason": "Conference",
+                "scheduleIds": None,
+                "cancelAffected": True,
+            }
+        }
+
+    # when
+    hit = await gql(
+        CREATE_VACATION,
+        vacation("2026-12-02", "2026-12-04"),
+        token=token,
+        headers=request_id("hit"),
+    )
+    quiet = await gql(
+        CREATE_VACATION,
+        vacation("2027-01-04", "2027-01-08"),
+        token=token,
+        headers=request_id("quiet"),
+    )
+    found = by_request(await trail(gql, admin_token))
+    # then
+    assert hit["data"]["createVacation"]["cancelledAppointments"] == 2
+    assert quiet["data"]["createVacation"]["cancelledAppointments"] == 0
+    assert found == {
+        "audit-test-hit": expected(
+            "hit",
+            "APPOINTMENTS_CANCELLED_FOR_VACATION",
+            actor=("DOCTOR", doctor.id),
+            target=("VACATION", hit["data"]["createVacation"]["vacation"]["id"]),
+            details={
+                "start": "2026-12-02",
+                "end": "2026-12-04",
+                "scheduleIds": [schedule.id],
+                "cancelledAppointments": 2,
+                "reason": "Conference",
+            },
+            clock=clock,
+        )
     }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus, DoctorStatus
 from db.models import Appointment, Vacation
 from db.session import Database
+from resolvers.platform.audit import Actor
 from resolvers.platform.clock import FixedClock
 from resolvers.scheduling.vacations import VacationOverlap, VacationRequest, create_vacation
 from settings import Settings
@@ -173,6 +174,7 @@ async def test_the_database_refuses_an_overlap_saved_during_the_check(
                 session=second,
                 doctor=doctor,
                 request=VacationRequest(start=DEC_24, end=DEC_27),
+                actor=Actor.system().as_account(doctor),
                 now=clock.now(),
             )
         )
