@@ -6,7 +6,7 @@ import strawberry
 
 from db.enums import AuditAction
 from resolvers.audit import events
-from schema.audit.types import AuditEventConnection
+from schema.audit.types import AuditEventConnection, audit_event_connection
 from schema.platform.context import Info
 from schema.platform.ids import int_id
 
@@ -34,4 +34,4 @@ class AuditQuery:
                 action=action,
                 actor_account_id=None if actor_id is None else int_id(actor_id),
             )
-        return AuditEventConnection.from_page(page)
+        return audit_event_connection(page)

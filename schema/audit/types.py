@@ -13,7 +13,7 @@ from db.models import AuditEvent as AuditEventModel
 from resolvers.platform.pagination import Page
 from schema.accounts.types import Account
 from schema.platform.context import Info
-from schema.platform.pagination import PageInfo, edges_of
+from schema.platform.pagination import Connection
 
 # Registered on the stored enums themselves, as schema/platform/enums.py does.
 strawberry.enum(AuditAction, description="A security-relevant action the audit trail records.")
@@ -71,24 +71,8 @@ def _json(details: dict[str, Any]) -> Any:
     return details
 
 
-@strawberry.type
-class AuditEventEdge:
-    cursor: str
-    node: AuditEvent
+AuditEventConnection = Connection[AuditEvent]
 
 
-@strawberry.type(description="A page of the audit trail, newest first.")
-class AuditEventConnection:
-    total_count: int
-    page_info: PageInfo
-    edges: list[AuditEventEdge]
-
-    @classmethod
-    def from_page(cls, page: Page[AuditEventModel]) -> AuditEventConnection:
-        return cls(
-            total_count=page.total_count,
-            page_info=PageInfo.from_page(page),
-            edges=edges_of(
-                page, AuditEventEdge, [AuditEvent.from_model(item) for item in page.items]
-            ),
-        )
+def audit_event_connection(page: Page[AuditEventModel]) -> AuditEventConnection:
+    return Connection.of(page, [AuditEvent.from_model(item) for item in page.items])
