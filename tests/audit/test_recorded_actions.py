@@ -6,15 +6,18 @@ import asyncio
 from datetime import date, time
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus, OtpPurpose
+from db.models import Account
 from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests import factories
 from tests.audit_support import CLIENT_ADDRESS, request_id, signed_in_admin, trail
 from tests.booking_support import give_code
 from tests.conftest import GraphQLClient
+from tests.feeds.support import integration_operation
 from tests.operations import operation
 from tests.scheduling_support import signed_in_doctor
 
@@ -28,6 +31,7 @@ RENAME_CATEGORY = operation("RenameCategory")
 CANCEL_APPOINTMENT = operation("CancelAppointment")
 DELETE_SCHEDULE = operation("DeleteSchedule")
 CREATE_VACATION = operation("CreateVacation")
+ROTATE_CALENDAR_FEED = integration_operation("RotateCalendarFeed")
 NEW_PASSWORD = "a new long password"
 THURSDAY, DEC_3 = 3, date(2026, 12, 3)
 
@@ -445,3 +449,34 @@ async def test_a_vacation_that_cancels_bookings_is_recorded_and_one_that_cancels
             clock=clock,
         )
     }
+
+
+async def test_a_feed_rotation_is_recorded_without_either_url(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    doctor, token = await signed_in_doctor(session, settings=settings, clock=clock)
+    old_token = doctor.calendar_feed_token
+    _, admin_token = await signed_in_admin(session, settings=settings, clock=clock)
+    # when
+    body = await gql(ROTATE_CALENDAR_FEED, token=token, headers=request_id("rotate"))
+    events = await trail(gql, admin_token)
+    # then
+    assert body["data"]["rotateCalendarFeed"]["__typename"] == "CalendarFeedRotated"
+    new_token = await session.scalar(
+        select(Account.calendar_feed_token).where(Account.id == doctor.id)
+    )
+    assert by_request(events) == {
+        "audit-test-rotate": expected(
+            "rotate",
+            "CALENDAR_FEED_ROTATED",
+            actor=("DOCTOR", doctor.id),
+            target=("ACCOUNT", doctor.id),
+            details={},
+            clock=clock,
+        )
+    }
+    assert old_token not in str(events)
+    assert new_token is not None
+    assert new_token != old_token
+    assert new_token not in str(events)
