@@ -19,9 +19,9 @@ D = TypeVar("D")
 # production so a deployment can never run with a key that is public on GitHub.
 DEVELOPMENT_SECRET = "medimyth-development-secret-do-not-use-in-production"
 # The parts of the GraphQL fast path (schema/platform/execution.py), each measured on
-# its own in bench/RESULTS.md: the executor's plain fields and direct objects, the
-# direct calls of simple resolvers, the extensions runner with its hooks prepared.
-FAST_PATH_PIECES = ("executor", "lean-resolvers", "prepared-hooks")
+# its own in bench/RESULTS.md: the executor's plain fields and direct objects, and the
+# direct calls of simple resolvers.
+FAST_PATH_PIECES = ("executor", "lean-resolvers")
 
 
 class SettingsError(ValueError):

@@ -57,8 +57,6 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.execution import optimized_is_awaitable
-from strawberry.extensions import SchemaExtension
-from strawberry.extensions.runner import SchemaExtensionsRunner
 
 # Strawberry's own execution context, the one its schemas run: not exported from
 # strawberry.schema. Subclassing graphql-core's public Executor instead would lose
@@ -67,9 +65,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 # Private to Strawberry: see schema/platform/field_plans.py for why its backref key is read.
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types import ExecutionContext
 
-from schema.platform.extension_runner import PreparedExtensionsRunner
 from schema.platform.field_plans import (
     AWAIT,
     COMPLETE,
@@ -95,7 +91,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 logger = logging.getLogger(__name__)
 
-# The versions the fast path (Executor, lean_resolvers, PreparedExtensionsRunner) was
+# The versions the fast path (Executor, lean_resolvers) was
 # verified on with tests/platform/test_differential.py. On any other installed version
 # the schema is built on Strawberry's stock path. Change these only after that test
 # passes on the new versions (and pin them in requirements.txt).
@@ -136,7 +132,7 @@ def fast_path_verified() -> bool:
 
 
 class FastPathSchema(strawberry.Schema):
-    """strawberry.Schema with the fast path (Executor, lean resolvers, prepared hooks).
+    """strawberry.Schema with the fast path (Executor, lean resolvers).
 
     ``fast_path=False``, or installed versions other than VERIFIED_VERSIONS, build
     exactly Strawberry's stock schema: graphql-core's execution context as Strawberry
@@ -160,15 +156,6 @@ class FastPathSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         if "lean-resolvers" in self.pieces:
             lean_resolvers(self)
-
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        if "prepared-hooks" in self.pieces:
-            return PreparedExtensionsRunner(
-                execution_context=execution_context, extensions=extensions
-            )
-        return super().create_extensions_runner(execution_context, extensions)
 
 
 class Step(NamedTuple):
