@@ -43,6 +43,30 @@ class NotificationStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class WebhookEvent(StrEnum):
+    """What an endpoint can subscribe to; the wire name (``appointment.booked``) is derived."""
+
+    APPOINTMENT_BOOKED = "APPOINTMENT_BOOKED"
+    APPOINTMENT_CANCELLED = "APPOINTMENT_CANCELLED"
+    APPOINTMENT_STATUS_CHANGED = "APPOINTMENT_STATUS_CHANGED"
+    DOCTOR_ACTIVATED = "DOCTOR_ACTIVATED"
+    # In the catalogue for the live-session capability; nothing emits it until that lands.
+    SESSION_DELAYED = "SESSION_DELAYED"
+    WEBHOOK_TEST = "WEBHOOK_TEST"
+
+    @property
+    def wire_name(self) -> str:
+        """The body's ``type``: APPOINTMENT_STATUS_CHANGED -> appointment.status_changed."""
+        noun, _, verb = self.value.lower().partition("_")
+        return f"{noun}.{verb}"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
 # Weeks of the month are stored as small integers: the n-th occurrence of the
 # weekday (1..5), and -1 for the last one, as in Python's negative indexing.
 LAST_WEEK = -1

@@ -16,6 +16,7 @@ from db.models.feeds import CalendarFeedState
 from db.models.messaging import Notification, OtpChallenge
 from db.models.platform import RequestBudget
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
+from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -35,6 +36,9 @@ __all__ = [
     "SessionSeats",
     "Vacation",
     "VacationSchedule",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "doctor_public_number_seq",
     "public_id_of",
 ]
