@@ -243,6 +243,7 @@ def worker(*, once: bool) -> int:
     from resolvers.messaging.delivery import run_worker
     from resolvers.messaging.senders import WebhookSender, sender_from_settings
     from resolvers.platform.clock import SystemClock
+    from resolvers.webhooks.delivery import Dispatcher
     from settings import Settings
 
     url = database_url()
@@ -257,6 +258,7 @@ def worker(*, once: bool) -> int:
 
     async def work() -> None:
         database = Database(_small_pool(url, 2))
+        webhooks = Dispatcher(settings=settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -269,8 +271,10 @@ def worker(*, once: bool) -> int:
                 poll_seconds=settings.notification_poll_seconds,
                 stop=stop,
                 once=once,
+                webhooks=webhooks,
             )
         finally:
+            await webhooks.close()
             if isinstance(sender, WebhookSender):
                 await sender.close()
             await database.dispose()

@@ -151,10 +151,23 @@ class Settings:
     # Fetches one calendar feed token may make per clock hour (a calendar app polls
     # every 5 minutes to a day; a doctor may have three devices subscribed).
     calendar_feed_requests_per_hour: int = 60
+    # Webhooks (resolvers/webhooks/): how long a delivery is retried before it is FAILED,
+    # which is also how long an endpoint may fail everything before it is disabled.
+    webhook_retry_hours: int = 24
+    # After a rotation the old secret signs as a second signature for this long, so a
+    # clinic can switch its receiver to the new secret without dropping a delivery.
+    webhook_secret_grace_hours: int = 24
+    # Per attempt: connecting, and the whole answer (a receiver should answer at once).
+    webhook_timeout_seconds: int = 10
 
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def webhooks_allow_loopback(self) -> bool:
+        """Development and tests may POST to a receiver on this machine; production never."""
+        return not self.is_production
 
     @property
     def introspection_enabled(self) -> bool:
@@ -234,6 +247,9 @@ class Settings:
             calendar_feed_requests_per_hour=_int(
                 env, "CALENDAR_FEED_REQUESTS_PER_HOUR", 60, minimum=1
             ),
+            webhook_retry_hours=_int(env, "WEBHOOK_RETRY_HOURS", 24, minimum=1),
+            webhook_secret_grace_hours=_int(env, "WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0),
+            webhook_timeout_seconds=_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
         )
 
 

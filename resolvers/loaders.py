@@ -20,6 +20,7 @@ from resolvers.catalogue.loaders import (
     SchedulesByDoctorIdLoader,
 )
 from resolvers.scheduling.loaders import SchedulesByVacationIdLoader, VacationsByDoctorIdLoader
+from resolvers.webhooks.loaders import AttemptsByDeliveryIdLoader, DeliveriesByEndpointIdLoader
 
 
 class Loaders:
@@ -64,3 +65,11 @@ class Loaders:
     @cached_property
     def schedules_by_vacation_id(self) -> SchedulesByVacationIdLoader:
         return SchedulesByVacationIdLoader(self._db)
+
+    @cached_property
+    def deliveries_by_endpoint_id(self) -> DeliveriesByEndpointIdLoader:
+        return DeliveriesByEndpointIdLoader(self._db)
+
+    @cached_property
+    def attempts_by_delivery_id(self) -> AttemptsByDeliveryIdLoader:
+        return AttemptsByDeliveryIdLoader(self._db)

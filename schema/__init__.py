@@ -37,6 +37,8 @@ from schema.platform.user_errors import (
 )
 from schema.scheduling.mutations import SchedulingMutation
 from schema.scheduling.queries import SchedulingQuery
+from schema.webhooks.mutations import WebhooksMutation
+from schema.webhooks.queries import WebhooksQuery
 
 # Each domain contributes its root fields as a class; the roots merge them.
 QUERIES: tuple[type, ...] = (
@@ -45,6 +47,7 @@ QUERIES: tuple[type, ...] = (
     SchedulingQuery,
     BookingQuery,
     AuditQuery,
+    WebhooksQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
@@ -52,6 +55,7 @@ MUTATIONS: tuple[type, ...] = (
     SchedulingMutation,
     BookingMutation,
     FeedsMutation,
+    WebhooksMutation,
 )
 
 

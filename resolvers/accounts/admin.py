@@ -13,8 +13,9 @@ from db.models import Account, doctor_public_number_seq
 from resolvers.audit.trail import record, safe_text
 from resolvers.platform.audit import Actor
 from resolvers.platform.errors import NotFound
-from resolvers.platform.outbox import enqueue
+from resolvers.platform.outbox import enqueue, enqueue_webhook_events
 from resolvers.platform.pagination import Page, decode_cursor, page_size
+from resolvers.platform.webhook_events import doctor_activated
 
 MAX_REASON_LENGTH = 1000
 _NO_SUCH_DOCTOR = NotFound("There is no doctor with this id.")
@@ -91,6 +92,7 @@ async def activate_doctor(
         ),
         now=now,
     )
+    await enqueue_webhook_events(session, [doctor_activated(doctor)], now=now)
     await session.commit()
     return DoctorStatusChanged(doctor)
 

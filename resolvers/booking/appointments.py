@@ -18,6 +18,7 @@ from db.enums import (
     AuditTargetKind,
     DoctorStatus,
     NotificationChannel,
+    WebhookEvent,
 )
 from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
 from resolvers.accounts.standing import lock_doctor
@@ -28,7 +29,8 @@ from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import local_instant, today_in
 from resolvers.platform.errors import NotAllowed, NotFound
 from resolvers.platform.keys import Keyring
-from resolvers.platform.outbox import enqueue
+from resolvers.platform.outbox import enqueue, enqueue_webhook_events
+from resolvers.platform.webhook_events import appointment_event
 
 CANCELLED = (AppointmentStatus.CANCELLED_BY_PATIENT, AppointmentStatus.CANCELLED_BY_DOCTOR)
 
@@ -172,6 +174,22 @@ async def cancel_booked(
             body=messages.fill(template, **values),
             now=now,
         )
+    await enqueue_webhook_events(
+        session,
+        [
+            appointment_event(
+                WebhookEvent.APPOINTMENT_CANCELLED,
+                appointment,
+                schedule_by_id[appointment.schedule_id],
+                doctor,
+                cancelledBy="PATIENT"
+                if status is AppointmentStatus.CANCELLED_BY_PATIENT
+                else "DOCTOR",
+            )
+            for appointment in appointments
+        ],
+        now=now,
+    )
     await session.flush()
     await release_seats(session, appointments)
     return len(appointments)
@@ -355,7 +373,21 @@ async def set_appointment_status(
     if appointment.status is not status:
         refusal = _refusal(appointment, status, schedule=schedule, doctor=doctor, now=now)
         if refusal is None:
+            previous = appointment.status
             appointment.status = status
+            await enqueue_webhook_events(
+                session,
+                [
+                    appointment_event(
+                        WebhookEvent.APPOINTMENT_STATUS_CHANGED,
+                        appointment,
+                        schedule,
+                        doctor,
+                        previousStatus=previous.value,
+                    )
+                ],
+                now=now,
+            )
     # Commits the change, or releases the row lock after a refusal or a repeat.
     await session.commit()
     return AppointmentUpdated(appointment) if refusal is None else NotAllowed(refusal)

@@ -19,7 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
-from db.enums import AccountRole, AppointmentStatus, DoctorStatus, NotificationChannel, OtpPurpose
+from db.enums import (
+    AccountRole,
+    AppointmentStatus,
+    DoctorStatus,
+    NotificationChannel,
+    OtpPurpose,
+    WebhookEvent,
+)
 from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.booking.appointments import describe_session
 from resolvers.booking.loaders import SessionFacts, session_facts
@@ -53,9 +60,10 @@ from resolvers.platform.errors import (
 )
 from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.otp import verify_otp
-from resolvers.platform.outbox import enqueue
+from resolvers.platform.outbox import enqueue, enqueue_webhook_events
 from resolvers.platform.phones import normalize_phone
 from resolvers.platform.text import single_line
+from resolvers.platform.webhook_events import appointment_event
 
 MAX_NAME = 200
 MAX_KEY = 128
@@ -389,6 +397,11 @@ async def _book(
             queue_number=queue_number,
             session=describe_session(schedule, doctor, request.day),
         ),
+        now=now,
+    )
+    await enqueue_webhook_events(
+        session,
+        [appointment_event(WebhookEvent.APPOINTMENT_BOOKED, appointment, schedule, doctor)],
         now=now,
     )
     await savepoint.commit()

@@ -22,6 +22,8 @@ from db.models import Notification
 from db.session import Database
 from resolvers.messaging.senders import DeliveryError, Message, Sender
 from resolvers.platform.clock import Clock
+from resolvers.webhooks.delivery import BATCH_SIZE as WEBHOOK_BATCH_SIZE
+from resolvers.webhooks.delivery import Dispatcher, deliver_due_webhooks
 
 logger = logging.getLogger("medimyth.notifications")
 
@@ -106,8 +108,13 @@ async def run_worker(
     poll_seconds: float,
     stop: asyncio.Event,
     once: bool = False,
+    webhooks: Dispatcher | None = None,
 ) -> DeliveryReport:
-    """Deliver until stopped (or, with once, until nothing is due); returns the totals."""
+    """Deliver until stopped (or, with once, until nothing is due); returns the totals.
+
+    With a webhook dispatcher each step also delivers due webhooks, from the same loop,
+    each outbox in a transaction of its own.
+    """
     sent = retried = failed = 0
     while not stop.is_set():
         try:
@@ -119,10 +126,25 @@ async def run_worker(
             report = DeliveryReport()
             if once:
                 raise
+        hooks_busy = False
+        if webhooks is not None:
+            try:
+                async with database.session() as session:
+                    hooks = await deliver_due_webhooks(
+                        session=session, dispatcher=webhooks, now=clock.now()
+                    )
+            except Exception:
+                logger.exception("webhook delivery step failed")
+                if once:
+                    raise
+            else:
+                hooks_busy = hooks.claimed >= WEBHOOK_BATCH_SIZE
+                if hooks.claimed:
+                    logger.debug("webhooks: %s", hooks)
         sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
         if report.claimed:
             logger.debug("delivered: %s", report)
-        if report.claimed >= BATCH_SIZE:
+        if report.claimed >= BATCH_SIZE or hooks_busy:
             continue  # more may be waiting: no pause
         if once:
             break

@@ -1,13 +1,18 @@
-"""The notification outbox: messages are written in the transaction that causes them."""
+"""The outbox: messages and webhook deliveries are written in the transaction that causes them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import orjson
+from sqlalchemy import BigInteger, String, Text, cast, column, func, insert, literal, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import NotificationChannel
-from db.models import Notification
+from db.enums import NotificationChannel, WebhookEvent
+from db.models import Notification, WebhookDelivery, WebhookEndpoint
 
 
 def enqueue(
@@ -30,3 +35,70 @@ def enqueue(
     )
     session.add(notification)
     return notification
+
+
+# Webhooks: an event becomes one delivery row per endpoint that wants it, written by one
+# INSERT ... SELECT in the caller's transaction (so a rolled-back change sends nothing).
+# The worker (resolvers/webhooks/delivery.py) signs and POSTs them.
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEventDraft:
+    """An event to fan out: its type, the doctor whose schedules it concerns, its data."""
+
+    event: WebhookEvent
+    doctor_id: int | None
+    data: Mapping[str, Any]
+
+
+def webhook_body(event: WebhookEvent, data: Mapping[str, Any], *, now: datetime) -> str:
+    """The Standard Webhooks body: type, timestamp and data, as the exact text to sign."""
+    payload = {"type": event.wire_name, "timestamp": _iso(now), "data": data}
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def enqueue_webhook_events(
+    session: AsyncSession, events: Sequence[WebhookEventDraft], *, now: datetime
+) -> None:
+    """Queue each event for every enabled endpoint subscribed to it: one statement for all.
+
+    An admins' endpoint (doctor_id NULL) hears every doctor's events; a doctor's endpoint
+    only the events of that doctor.
+    """
+    if not events:
+        return
+    drafts = values(
+        column("event", String),
+        column("doctor_id", BigInteger),
+        column("body", Text),
+        name="drafts",
+    ).data([(e.event.value, e.doctor_id, webhook_body(e.event, e.data, now=now)) for e in events])
+    endpoint = WebhookEndpoint
+    fan_out = (
+        select(
+            endpoint.id,
+            drafts.c.event,
+            # webhook-id: unique per delivery, the same on each of its retries.
+            literal("msg_") + func.replace(cast(func.gen_random_uuid(), String), "-", ""),
+            drafts.c.body,
+            literal(now),
+            literal(now),
+        )
+        .select_from(endpoint)
+        .join(
+            drafts,
+            (drafts.c.event == func.any(endpoint.events))
+            & (endpoint.doctor_id.is_(None) | (endpoint.doctor_id == drafts.c.doctor_id)),
+        )
+        .where(endpoint.enabled)
+    )
+    await session.execute(
+        insert(WebhookDelivery).from_select(
+            ["endpoint_id", "event", "message_id", "body", "next_attempt_at", "created_at"],
+            fan_out,
+        )
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

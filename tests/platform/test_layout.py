@@ -12,7 +12,16 @@ import pytest
 from tests.database import ROOT
 
 LAYERS = ("app", "schema", "resolvers", "db")  # each may import only those after it
-DOMAINS = ("accounts", "catalogue", "scheduling", "booking", "messaging", "feeds", "audit")
+DOMAINS = (
+    "accounts",
+    "catalogue",
+    "scheduling",
+    "booking",
+    "messaging",
+    "feeds",
+    "audit",
+    "webhooks",
+)
 
 
 @dataclass(frozen=True)

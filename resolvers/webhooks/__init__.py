@@ -1,0 +1,1 @@
+"""Webhooks: endpoints clinics register, signed deliveries, and the addresses they may reach."""
