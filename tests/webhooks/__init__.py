@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, the events they hear, signed delivery to a real receiver, SSRF."""
