@@ -43,3 +43,11 @@ async def deliver(database: Database, dispatcher: Dispatcher, clock: FixedClock)
     """One step of the worker, as `manage.py worker` runs it, at the clock's time."""
     async with database.session() as worker:
         return await deliver_due_webhooks(session=worker, dispatcher=dispatcher, now=clock.now())
+
+
+async def deliver_all(database: Database, dispatcher: Dispatcher, clock: FixedClock) -> int:
+    """Worker steps until nothing is due (a step claims a batch); how many were delivered."""
+    delivered = 0
+    while (report := await deliver(database, dispatcher, clock)).claimed:
+        delivered += report.delivered
+    return delivered
