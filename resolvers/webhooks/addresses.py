@@ -99,10 +99,12 @@ def refusal(address: IPAddress, policy: AddressPolicy) -> str | None:
         return "a carrier-grade NAT (shared) address"
     if address.is_multicast:
         return "a multicast address"
+    if address.is_reserved:
+        return "a reserved address"
     if address.is_private:
         return "a private address"
-    if address.is_reserved or not address.is_global:
-        return "a reserved address"
+    if not address.is_global:
+        return "a reserved address"  # documentation, benchmarking and other special ranges
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,7 +108,7 @@ async def test_bad_endpoints_get_a_typed_answer_naming_the_field(
     doctor = await make_doctor(session)
     await session.commit()
     token = token_for(doctor, settings=settings, clock=clock)
-    cases = [
+    cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
         ({"url": "not a url at all"}, ("url", "INVALID_FORMAT")),
         ({"url": "ftp://clinic.example.org/hooks"}, ("url", "INVALID_FORMAT")),
         ({"url": "https://user:pw@clinic.example.org/"}, ("url", "INVALID_FORMAT")),
@@ -121,7 +122,8 @@ async def test_bad_endpoints_get_a_typed_answer_naming_the_field(
     # when each is sent
     answers = []
     for change, _ in cases:
-        values = {"url": URL, "description": None, "events": ["APPOINTMENT_BOOKED"]} | change
+        values: dict[str, Any] = {"url": URL, "description": None, "events": ["APPOINTMENT_BOOKED"]}
+        values |= change
         body = await gql(CREATE_CHECKED, {"input": values}, token=token)
         answers.append(body["data"]["createWebhookEndpoint"])
     # then each is ValidationFailed on its field, and nothing was saved
