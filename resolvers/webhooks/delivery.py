@@ -93,11 +93,14 @@ class Dispatcher:
         self.signing_clock = signing_clock or SystemClock()
         self.rng = rng or random.SystemRandom()
         # No proxies from the environment (they would defeat the pinned address), no
-        # redirects (a 3xx is a failure), short timeouts.
+        # redirects (a 3xx is a failure), short timeouts, and no kept-alive connections:
+        # the pool is keyed by the pinned address, so a kept TLS connection verified for
+        # one host name could otherwise carry a request for another name on that address.
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
             follow_redirects=False,
             trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     async def close(self) -> None:
