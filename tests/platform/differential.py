@@ -84,13 +84,14 @@ def assert_same_bytes(stock: str | bytes, fast: str | bytes, what: str) -> None:
 
 
 class Deterministic:
-    """secrets.token_urlsafe, token_hex and randbelow as a sequence that restarts per path."""
+    """secrets.token_urlsafe, token_hex, token_bytes and randbelow as a sequence that restarts per path."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
         monkeypatch.setattr(secrets, "token_urlsafe", self.token_urlsafe)
         monkeypatch.setattr(secrets, "token_hex", self.token_hex)
         monkeypatch.setattr(secrets, "randbelow", self.randbelow)
+        monkeypatch.setattr(secrets, "token_bytes", self.token_bytes)
 
     def restart(self) -> None:
         self.calls = 0
@@ -102,6 +103,10 @@ class Deterministic:
     def token_hex(self, nbytes: int | None = None) -> str:
         self.calls += 1
         return f"{self.calls:0{2 * (nbytes or 32)}x}"  # as long and as hex as the real one
+
+    def token_bytes(self, nbytes: int | None = None) -> bytes:
+        self.calls += 1
+        return self.calls.to_bytes(4, "big").rjust(nbytes or 32, b"d")
 
     def randbelow(self, exclusive_upper_bound: int) -> int:
         self.calls += 1
