@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import WebhookDeliveryStatus
 from db.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from resolvers.platform.clock import Clock, SystemClock
+from resolvers.platform.keys import keyring_of
 from resolvers.webhooks.addresses import (
     AddressPolicy,
     Resolve,
@@ -84,7 +85,7 @@ class Dispatcher:
         rng: random.Random | None = None,
     ) -> None:
         self.policy = AddressPolicy.for_loopback(settings.webhooks_allow_loopback)
-        self.secret_key = settings.secret_key
+        self.keyring = keyring_of(settings)
         self.window = timedelta(hours=settings.webhook_retry_hours)
         self.timeout = float(settings.webhook_timeout_seconds)
         self.resolve = resolve
@@ -110,10 +111,10 @@ class Dispatcher:
         self, delivery: WebhookDelivery, endpoint: WebhookEndpoint, *, now: datetime
     ) -> dict[str, str]:
         """The Standard Webhooks headers; during a rotation's grace both secrets sign."""
-        secrets = [unseal(endpoint.secret, secret_key=self.secret_key)]
+        secrets = [unseal(endpoint.secret, keyring=self.keyring)]
         expires = endpoint.previous_secret_expires_at
         if endpoint.previous_secret is not None and expires is not None and now < expires:
-            secrets.append(unseal(endpoint.previous_secret, secret_key=self.secret_key))
+            secrets.append(unseal(endpoint.previous_secret, keyring=self.keyring))
         signed_at = self.signing_clock.now().astimezone(UTC)
         return {
             "webhook-id": delivery.message_id,

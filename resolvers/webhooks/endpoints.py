@@ -19,6 +19,7 @@ from db.enums import AccountRole, WebhookDeliveryStatus, WebhookEvent
 from db.models import Account, WebhookDelivery, WebhookEndpoint
 from db.models.webhooks import MAX_DESCRIPTION_LENGTH
 from resolvers.platform.errors import FieldProblem, NotFound, Problems, ValidationFailed
+from resolvers.platform.keys import Keyring
 from resolvers.platform.outbox import webhook_body
 from resolvers.platform.text import clean_text
 from resolvers.webhooks.addresses import (
@@ -125,7 +126,7 @@ async def create_endpoint(
     events: Sequence[WebhookEvent],
     policy: AddressPolicy,
     resolve: Resolve | None,
-    secret_key: str,
+    keyring: Keyring,
     now: datetime,
 ) -> EndpointCreated | ValidationFailed:
     """Save an endpoint with a fresh secret (returned once). Commits."""
@@ -150,7 +151,7 @@ async def create_endpoint(
         # The catalogue's order, each once, whatever order the client sent.
         events=[event.value for event in WebhookEvent if event in set(events)],
         enabled=True,
-        secret=seal(secret, secret_key=secret_key),
+        secret=seal(secret, keyring=keyring),
         created_at=now,
     )
     session.add(endpoint)
@@ -173,7 +174,7 @@ async def rotate_secret(
     session: AsyncSession,
     viewer: Account,
     endpoint_id: int,
-    secret_key: str,
+    keyring: Keyring,
     grace: timedelta,
     now: datetime,
 ) -> EndpointCreated | NotFound:
@@ -188,7 +189,7 @@ async def rotate_secret(
         endpoint.previous_secret_expires_at = now + grace
     else:
         endpoint.previous_secret = endpoint.previous_secret_expires_at = None
-    endpoint.secret = seal(secret, secret_key=secret_key)
+    endpoint.secret = seal(secret, keyring=keyring)
     await session.commit()
     return EndpointCreated(endpoint=endpoint, secret=secret)
 

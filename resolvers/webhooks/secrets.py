@@ -2,7 +2,9 @@
 
 The server must sign with the secret, so it cannot keep only a hash: each secret is
 encrypted with AES-GCM under a key derived (HKDF-SHA256) from SECRET_KEY, so a
-database dump alone reveals none. Signing is the standardwebhooks package's.
+database dump alone reveals none. After a SECRET_KEY rotation the previous keys
+(SECRET_KEY_PREVIOUS) still open what they sealed. Signing is the standardwebhooks
+package's.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import secrets as random
 from datetime import datetime
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from standardwebhooks.webhooks import Webhook
+
+from resolvers.platform.keys import Keyring
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32  # the issue asks for at least 24
@@ -38,16 +43,21 @@ def _cipher(secret_key: str) -> AESGCM:
     return AESGCM(key)
 
 
-def seal(secret: str, *, secret_key: str) -> bytes:
-    """The stored form: a fresh nonce, then the ciphertext and its tag."""
+def seal(secret: str, *, keyring: Keyring) -> bytes:
+    """The stored form, under the current key: a fresh nonce, then the ciphertext and tag."""
     nonce = os.urandom(_NONCE_BYTES)
-    return nonce + _cipher(secret_key).encrypt(nonce, secret.encode(), _AAD)
+    return nonce + _cipher(keyring.current.secret).encrypt(nonce, secret.encode(), _AAD)
 
 
-def unseal(sealed: bytes, *, secret_key: str) -> str:
-    """The secret again (cryptography's InvalidTag if SECRET_KEY changed or the row was altered)."""
+def unseal(sealed: bytes, *, keyring: Keyring) -> str:
+    """The secret again, under whichever listed key sealed it (InvalidTag: none did)."""
     nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
-    return _cipher(secret_key).decrypt(nonce, ciphertext, _AAD).decode()
+    for key in keyring.keys:
+        try:
+            return _cipher(key.secret).decrypt(nonce, ciphertext, _AAD).decode()
+        except InvalidTag:
+            continue
+    raise InvalidTag("no listed key opens this webhook secret")
 
 
 def signature_header(*, message_id: str, timestamp: datetime, body: str, secrets: list[str]) -> str:

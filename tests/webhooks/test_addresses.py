@@ -19,6 +19,7 @@ from db.enums import WebhookDeliveryStatus, WebhookEvent
 from db.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from db.session import Database
 from resolvers.platform.clock import FixedClock
+from resolvers.platform.keys import keyring_of
 from resolvers.webhooks.addresses import (
     AddressPolicy,
     Resolve,
@@ -184,7 +185,7 @@ async def test_a_dns_change_after_saving_cannot_redirect_a_delivery(
             url="https://hooks.clinic.test/medimyth",
             events=["APPOINTMENT_BOOKED"],
             enabled=True,
-            secret=seal(new_secret(), secret_key=production_settings.secret_key),
+            secret=seal(new_secret(), keyring=keyring_of(production_settings)),
             created_at=clock.now(),
         )
     )

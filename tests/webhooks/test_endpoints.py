@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import DoctorStatus
 from db.models import WebhookEndpoint
 from resolvers.platform.clock import FixedClock
-from resolvers.webhooks.secrets import unseal
+from resolvers.platform.keys import Keyring, keyring_of
+from resolvers.webhooks.secrets import new_secret, seal, unseal
 from settings import Settings
 from tests.accounts_support import error_code, token_for
 from tests.conftest import GraphQLClient
@@ -61,7 +64,7 @@ async def test_the_secret_is_shown_once_and_stored_only_encrypted(
     assert stored is not None
     assert secret.encode() not in stored
     assert base64.b64decode(secret.removeprefix("whsec_")) not in stored
-    assert unseal(stored, secret_key=settings.secret_key) == secret
+    assert unseal(stored, keyring=keyring_of(settings)) == secret
 
 
 async def test_a_doctor_sees_and_manages_only_their_own_endpoints_and_admins_all(
@@ -151,3 +154,15 @@ async def test_only_admins_and_doctors_in_good_standing_manage_endpoints(
     assert error_code(anonymous) == "UNAUTHENTICATED"
     assert error_code(listing) == "UNAUTHENTICATED"
     assert error_code(refused) == "FORBIDDEN"
+
+
+def test_a_secret_sealed_before_a_server_key_rotation_still_opens_after_it() -> None:
+    # given a secret sealed under the old server key
+    secret = new_secret()
+    sealed = seal(secret, keyring=Keyring.of("old server key " * 3))
+    # when SECRET_KEY rotates (the old one listed in SECRET_KEY_PREVIOUS)
+    rotated = Keyring.of("new server key " * 3, "old server key " * 3)
+    # then the secret opens, and a keyring without the old key cannot open it
+    assert unseal(sealed, keyring=rotated) == secret
+    with pytest.raises(InvalidTag):
+        unseal(sealed, keyring=Keyring.of("new server key " * 3))
