@@ -1,7 +1,7 @@
 """Webhook endpoints, their deliveries (one per endpoint per event) and every attempt.
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0008
 Create Date: 2026-12-03 08:20:50.109660
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
