@@ -45,8 +45,9 @@ def settings(database_url: str) -> Settings:
     import os
 
     mode = PoolMode(os.environ.get("DB_POOL_MODE", "direct") or "direct")
-    # The races (200 bookings at once) queue for the pool's 20 connections: on a busy
-    # machine a turn can take longer than production's 10 s, which is not what they test.
+    # The races (200 bookings at once, 357 edits of one doctor) queue for the pool's 20
+    # connections and for row locks: on a busy machine a turn can take longer than
+    # production's 10 s pool wait or 5 s statement time, which is not what they test.
     # Request budgets off: tests send hundreds of requests from one address under a clock
     # that stands still, and count statements of their own; the budgets have their own
     # tests (tests/hardening/test_request_budgets.py), which turn them on.
@@ -56,6 +57,7 @@ def settings(database_url: str) -> Settings:
         db_pool_size=10,
         db_max_overflow=10,
         db_pool_timeout=60,
+        db_statement_timeout_ms=30_000,
         request_budget_per_address=0,
         request_budget_per_account=0,
     )
