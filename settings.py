@@ -143,6 +143,16 @@ class Settings:
     request_budget_per_address: int = 600
     request_budget_per_account: int = 1200
     notification_sender: NotificationSender = NotificationSender.LOG
+    # OTP sending budgets per clock hour (resolvers/platform/otp_budgets.py), sized for a
+    # small clinic network: a patient's phone needs one or two codes, a clinic's front
+    # desk a handful, and the whole network rarely sends 100 in its busiest hour.
+    otp_sends_per_address_per_hour: int = 10
+    otp_sends_per_prefix_per_hour: int = 30
+    # A prefix is the country code and this many digits after it (+91 98300: one series).
+    otp_prefix_digits: int = 5
+    otp_sends_per_hour: int = 300
+    # Calling codes an OTP may be texted to; None: the default country code only.
+    otp_allowed_country_codes: tuple[str, ...] | None = None
     notification_webhook_url: str | None = None
     notification_poll_seconds: float = 2.0
     # Where links the API hands out (calendar feed URLs) point: scheme, host and any path
@@ -168,6 +178,13 @@ class Settings:
     def webhooks_allow_loopback(self) -> bool:
         """Development and tests may POST to a receiver on this machine; production never."""
         return not self.is_production
+
+    @property
+    def sms_country_codes(self) -> tuple[str, ...]:
+        """The calling codes (``+91``) an OTP may be texted to."""
+        if self.otp_allowed_country_codes is None:
+            return (self.default_country_code,)
+        return self.otp_allowed_country_codes
 
     @property
     def introspection_enabled(self) -> bool:
@@ -241,6 +258,13 @@ class Settings:
             request_budget_per_address=_int(env, "REQUEST_BUDGET_PER_ADDRESS", 600, minimum=0),
             request_budget_per_account=_int(env, "REQUEST_BUDGET_PER_ACCOUNT", 1200, minimum=0),
             notification_sender=sender,
+            otp_sends_per_address_per_hour=_int(
+                env, "OTP_SENDS_PER_ADDRESS_PER_HOUR", 10, minimum=1
+            ),
+            otp_sends_per_prefix_per_hour=_int(env, "OTP_SENDS_PER_PREFIX_PER_HOUR", 30, minimum=1),
+            otp_prefix_digits=_int(env, "OTP_PREFIX_DIGITS", 5, minimum=1),
+            otp_sends_per_hour=_int(env, "OTP_SENDS_PER_HOUR", 300, minimum=1),
+            otp_allowed_country_codes=_country_codes(env, "OTP_ALLOWED_COUNTRY_CODES"),
             notification_webhook_url=_webhook_url(env, sender),
             notification_poll_seconds=float(_int(env, "NOTIFICATION_POLL_SECONDS", 2, minimum=1)),
             public_base_url=_base_url(env),
@@ -414,11 +438,19 @@ def _time_zone(raw: str) -> str:
     return raw
 
 
-def _country_code(raw: str) -> str:
+def _country_code(raw: str, name: str = "DEFAULT_COUNTRY_CODE") -> str:
     code = raw.strip()
     if not code.startswith("+") or not code[1:].isdigit() or not 1 <= len(code) - 1 <= 3:
-        raise SettingsError("DEFAULT_COUNTRY_CODE must look like +91")
+        raise SettingsError(f"{name} must look like +91")
     return code
+
+
+def _country_codes(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    """A comma-separated list of calling codes (``+91,+977``); None when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    return tuple(dict.fromkeys(_country_code(part, name) for part in raw.split(",")))
 
 
 @lru_cache(maxsize=1)

@@ -109,3 +109,11 @@ class AuditTargetKind(StrEnum):
     APPOINTMENT = "APPOINTMENT"
     SCHEDULE = "SCHEDULE"
     VACATION = "VACATION"
+
+
+class OtpBudgetScope(StrEnum):
+    """Whose hourly OTP sending budget a counter spends: a client address, a phone prefix, all."""
+
+    ADDRESS = "ADDRESS"
+    PREFIX = "PREFIX"
+    GLOBAL = "GLOBAL"

@@ -10,6 +10,7 @@ from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.accounts.mutations import ONCE_PER_REQUEST as ACCOUNT_ONCE_PER_REQUEST
 from schema.accounts.mutations import AccountMutation
 from schema.accounts.queries import AccountQuery
 from schema.audit.queries import AuditQuery
@@ -58,6 +59,9 @@ MUTATIONS: tuple[type, ...] = (
     WebhooksMutation,
 )
 
+# Root fields that cost money each time they run: a document may select each once.
+ONCE_PER_REQUEST: frozenset[str] = ACCOUNT_ONCE_PER_REQUEST
+
 
 class MediMythSchema(FastPathSchema):
     """The fast path (schema/platform/execution.py) when ``fast_path`` and verified, else stock."""
@@ -88,7 +92,7 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
             lambda: ErrorCodes(suggestions=limits.introspection),
             RecordOperation,
             # Before the caches: they set the parse options and rules the caches key on.
-            *guard_extensions(limits),
+            *guard_extensions(limits, once_per_request=ONCE_PER_REQUEST),
             # Factories: a fresh extension per request, sharing module-level LRU caches.
             lambda: CodedParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

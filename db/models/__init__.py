@@ -13,7 +13,7 @@ from db.models.accounts import (
 from db.models.audit import AuditEvent
 from db.models.booking import Appointment, SessionSeats
 from db.models.feeds import CalendarFeedState
-from db.models.messaging import Notification, OtpChallenge
+from db.models.messaging import Notification, OtpChallenge, OtpSendCount
 from db.models.platform import RequestBudget
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
 from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -29,6 +29,7 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "OtpChallenge",
+    "OtpSendCount",
     "PublicDoctorRecord",
     "RequestBudget",
     "Schedule",

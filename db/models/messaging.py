@@ -1,4 +1,4 @@
-"""One-time passwords and the notification outbox."""
+"""One-time passwords, their sending budgets and the notification outbox."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, created_at_column
-from db.enums import NotificationChannel, NotificationStatus, OtpPurpose
+from db.enums import NotificationChannel, NotificationStatus, OtpBudgetScope, OtpPurpose
 from db.models._types import checked_enum
 
 
@@ -43,6 +43,26 @@ class OtpChallenge(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     consumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class OtpSendCount(Base):
+    """Codes sent in one clock hour (UTC) by one client address, to one phone prefix, or in all.
+
+    One row per (scope, key, hour), bumped with INSERT ... ON CONFLICT DO UPDATE in the
+    sending transaction: the row lock makes concurrent sends on every worker count true.
+    """
+
+    __tablename__ = "otp_send_counts"
+    __table_args__ = (CheckConstraint("sends >= 1", name="sends_positive"),)
+
+    scope: Mapped[OtpBudgetScope] = mapped_column(
+        checked_enum(OtpBudgetScope, "scope"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    sends: Mapped[int] = mapped_column(Integer)
+    # When the budget first refused a send this hour: the operator's warning is logged once.
+    exhausted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Notification(Base):

@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import OtpPurpose
 from resolvers.accounts.profiles import FormChecker
-from resolvers.platform import otp
-from resolvers.platform.errors import Problems, RateLimited, ValidationFailed
+from resolvers.platform import otp, otp_budgets
+from resolvers.platform.errors import FieldProblem, Problems, RateLimited, ValidationFailed
 from resolvers.platform.keys import Keyring
+from resolvers.platform.phones import sms_refusal
+from settings import Settings
 
 
 async def request_code(
@@ -20,15 +22,22 @@ async def request_code(
     purpose: OtpPurpose,
     now: datetime,
     keyring: Keyring,
-    default_country_code: str,
+    client_address: str,
+    settings: Settings,
 ) -> otp.OtpSent | RateLimited | ValidationFailed:
     """Send a code to ``phone`` for ``purpose``; committed, so the send counts."""
-    form = FormChecker(Problems(), default_country_code)
+    form = FormChecker(Problems(), settings.default_country_code)
     e164 = form.phone("phone", phone)
+    if e164 and (refusal := sms_refusal(e164, allowed_country_codes=settings.sms_country_codes)):
+        form.problems.add("phone", FieldProblem.INVALID_CHOICE, refusal)
     if (invalid := form.problems.result()) is not None:
         return invalid
-    result = await otp.request_otp(
-        session=session, phone=e164, purpose=purpose, now=now, keyring=keyring
+    return await otp.request_otp(
+        session=session,
+        phone=e164,
+        purpose=purpose,
+        now=now,
+        keyring=keyring,
+        client_address=client_address,
+        budgets=otp_budgets.Budgets.from_settings(settings),
     )
-    await session.commit()
-    return result

@@ -1,7 +1,9 @@
 """One-time passwords: 6 digits, hashed, 10 minutes, 5 tries, single use, per phone and purpose.
 
 Limits live in PostgreSQL so they hold across workers and servers: sends to one
-phone are serialised by a transaction-level advisory lock, then counted.
+phone are serialised by a transaction-level advisory lock, then counted; then the
+send spends the hourly budgets of its client address, phone prefix and the service
+(otp_budgets.py).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, OtpPurpose
 from db.models import OtpChallenge
+from resolvers.platform import otp_budgets
 from resolvers.platform.errors import RateLimited
 from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.outbox import enqueue
+from resolvers.platform.phones import calling_code
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_ATTEMPTS = 5
@@ -54,8 +58,42 @@ async def request_otp(
     purpose: OtpPurpose,
     now: datetime,
     keyring: Keyring,
+    client_address: str,
+    budgets: otp_budgets.Budgets,
 ) -> OtpSent | RateLimited:
-    """Create a challenge and queue its SMS, unless the phone hit a send limit. Caller commits."""
+    """Create a challenge and queue its SMS, unless a limit or budget refuses it.
+
+    Commits the send; a refusal is rolled back, so it spends no budget.
+    """
+    refusal = await _send(
+        session=session,
+        phone=phone,
+        purpose=purpose,
+        now=now,
+        keyring=keyring,
+        client_address=client_address,
+        budgets=budgets,
+    )
+    if isinstance(refusal, OtpSent):
+        await session.commit()
+        return refusal
+    await session.rollback()
+    if isinstance(refusal, otp_budgets.Exhausted):
+        await otp_budgets.note_exhausted(session, refusal, now=now)
+        return RateLimited(retry_after=refusal.retry_after, message=refusal.message)
+    return refusal
+
+
+async def _send(
+    *,
+    session: AsyncSession,
+    phone: str,
+    purpose: OtpPurpose,
+    now: datetime,
+    keyring: Keyring,
+    client_address: str,
+    budgets: otp_budgets.Budgets,
+) -> OtpSent | RateLimited | otp_budgets.Exhausted:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("otp:" + phone))))
     recent = (
         (
@@ -78,6 +116,17 @@ async def request_otp(
         return RateLimited(
             retry_after=_seconds(wait), message="Too many codes for this phone in the last hour."
         )
+    exhausted = await otp_budgets.spend(
+        session,
+        client_address=client_address,
+        prefix=otp_budgets.prefix_key(
+            phone, calling_code=calling_code(phone), digits=budgets.prefix_digits
+        ),
+        now=now,
+        budgets=budgets,
+    )
+    if exhausted is not None:
+        return exhausted
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         OtpChallenge(

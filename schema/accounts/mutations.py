@@ -19,11 +19,18 @@ from schema.accounts.results import (
 from schema.platform.context import Info
 from schema.platform.ids import int_id
 
+# Each requestOtp texts a code, which the clinic pays for: one per request, so aliases
+# cannot multiply a request into 30 sends (schema/platform/guards.py refuses the rest).
+ONCE_PER_REQUEST = frozenset({"requestOtp"})
+
 
 @strawberry.type
 class AccountMutation:
     @strawberry.mutation(
-        description="Text a 6-digit code to a phone (one per minute, five per hour per phone)."
+        description=(
+            "Text a 6-digit code to a mobile phone (one per minute, five per hour per phone; "
+            "hourly budgets per client, number series and in all). At most one per request."
+        )
     )
     async def request_otp(self, info: Info, phone: str, purpose: OtpPurpose) -> RequestOtpResult:
         return await info.context.answer(codes.request_code, phone=phone, purpose=purpose)

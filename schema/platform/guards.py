@@ -12,7 +12,17 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -54,18 +64,66 @@ class Limits:
         )
 
 
-def validation_rules(limits: Limits) -> list[type[ASTValidationRule]]:
+def validation_rules(
+    limits: Limits, *, once_per_request: frozenset[str] = frozenset()
+) -> list[type[ASTValidationRule]]:
     """The limits as graphql-core rules; each reports a plain validation error (BAD_USER_INPUT)."""
     rules = [
         *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
+    if once_per_request:
+        rules.append(once_per_request_rule(once_per_request))
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
 
 
-def guard_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+def once_per_request_rule(field_names: frozenset[str]) -> type[ASTValidationRule]:
+    """A rule refusing a document whose operation selects one of these root fields twice.
+
+    For root fields that cost money each time they run (an SMS): aliases would otherwise
+    multiply one request into many sends. Counted by response key through fragments, since
+    two selections with one key merge into one execution.
+    """
+
+    class OncePerRequest(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: object) -> None:
+            keys: dict[str, set[str]] = {}
+            self._collect(node.selection_set, keys, set())
+            for name, responses in sorted(keys.items()):
+                if len(responses) > 1:
+                    self.report_error(
+                        GraphQLError(
+                            f"{name} may be asked for once per request; "
+                            f"this operation asks {len(responses)} times.",
+                            node,
+                        )
+                    )
+
+        def _collect(
+            self, selections: SelectionSetNode, keys: dict[str, set[str]], seen: set[str]
+        ) -> None:
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    if selection.name.value in field_names:
+                        key = (selection.alias or selection.name).value
+                        keys.setdefault(selection.name.value, set()).add(key)
+                elif isinstance(selection, InlineFragmentNode):
+                    self._collect(selection.selection_set, keys, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.context.get_fragment(name)
+                    if fragment is not None and name not in seen:
+                        seen.add(name)
+                        self._collect(fragment.selection_set, keys, seen)
+
+    return OncePerRequest
+
+
+def guard_extensions(
+    limits: Limits, *, once_per_request: frozenset[str] = frozenset()
+) -> list[Callable[[], SchemaExtension]]:
     """Factories for the schema's extensions list: fresh instances, shared rule classes.
 
     The token limit is a parse option: graphql-core stops reading the document at
@@ -74,7 +132,7 @@ def guard_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     The cost depends on the variables, so it is no validation rule (those are
     cached per document): QueryCost counts it after validation, before execution.
     """
-    rules = validation_rules(limits)
+    rules = validation_rules(limits, once_per_request=once_per_request)
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
