@@ -51,12 +51,47 @@ def test_production_refuses_to_start_without_a_real_secret() -> None:
         ("DEFAULT_TIME_ZONE", "Mars/Olympus"),
         ("DEFAULT_COUNTRY_CODE", "91"),
         ("DATABASE_URL", "mysql://u@h/db"),
+        ("OTP_SENDS_PER_ADDRESS_PER_HOUR", "0"),
+        ("OTP_SENDS_PER_PREFIX_PER_HOUR", "lots"),
+        ("OTP_SENDS_PER_HOUR", "0"),
+        ("OTP_PREFIX_DIGITS", "0"),
+        ("OTP_ALLOWED_COUNTRY_CODES", "+91,44"),
     ],
 )
 def test_bad_values_are_refused_with_the_setting_named(name: str, value: str) -> None:
     # then
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_otp_budgets_default_to_a_small_clinic_network_and_the_default_country() -> None:
+    # when
+    settings = Settings.from_env({"DEFAULT_COUNTRY_CODE": "+977"})
+    # then
+    assert settings.otp_sends_per_address_per_hour == 10
+    assert settings.otp_sends_per_prefix_per_hour == 30
+    assert settings.otp_prefix_digits == 5
+    assert settings.otp_sends_per_hour == 300
+    assert settings.sms_country_codes == ("+977",)
+
+
+def test_otp_budgets_and_countries_come_from_the_environment() -> None:
+    # when
+    settings = Settings.from_env(
+        {
+            "OTP_SENDS_PER_ADDRESS_PER_HOUR": "3",
+            "OTP_SENDS_PER_PREFIX_PER_HOUR": "7",
+            "OTP_PREFIX_DIGITS": "4",
+            "OTP_SENDS_PER_HOUR": "1000",
+            "OTP_ALLOWED_COUNTRY_CODES": " +91, +977 ,+91",
+        }
+    )
+    # then
+    assert settings.otp_sends_per_address_per_hour == 3
+    assert settings.otp_sends_per_prefix_per_hour == 7
+    assert settings.otp_prefix_digits == 4
+    assert settings.otp_sends_per_hour == 1000
+    assert settings.sms_country_codes == ("+91", "+977")
 
 
 def test_cors_origins_are_a_comma_separated_allow_list() -> None:
