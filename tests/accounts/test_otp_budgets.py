@@ -10,6 +10,8 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import httpx
@@ -28,7 +30,7 @@ from resolvers.platform.clock import FixedClock
 from resolvers.platform.errors import RateLimited
 from resolvers.platform.otp import OtpSent
 from settings import Settings
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, StatementLog
 from tests.operations import operation
 
 REQUEST_OTP = operation("RequestOtp")
@@ -323,3 +325,30 @@ async def test_concurrent_requests_from_many_addresses_send_exactly_the_global_b
     )
     assert counted == 15
     assert len([r for r in caplog.records if r.name == "medimyth.otp"]) == 1
+
+
+async def test_all_three_budgets_cost_one_statement_and_a_refusal_writes_nothing(
+    gql: GraphQLClient,
+    session: AsyncSession,
+    count_statements: Callable[..., AbstractContextManager[StatementLog]],
+) -> None:
+    # given: nine codes from this address
+    numbers = one_series(11)
+    for phone in numbers[:9]:
+        await gql(REQUEST_OTP, {"phone": phone, "purpose": "BOOK_APPOINTMENT"})
+    # when: the tenth is sent, the eleventh refused
+    with count_statements() as sent_log:
+        sent = await gql(REQUEST_OTP, {"phone": numbers[9], "purpose": "BOOK_APPOINTMENT"})
+    with count_statements() as refused_log:
+        refused = await gql(REQUEST_OTP, {"phone": numbers[10], "purpose": "BOOK_APPOINTMENT"})
+    # then
+    assert sent["data"]["requestOtp"]["__typename"] == "OtpSent"
+    assert refused["data"]["requestOtp"]["__typename"] == "RateLimited"
+    for log in (sent_log, refused_log):
+        assert len([s for s in log.statements if "otp_send_counts" in s]) == 1
+    challenges = [
+        [s for s in log.statements if "INSERT INTO otp_challenges" in s]
+        for log in (sent_log, refused_log)
+    ]
+    assert [len(inserts) for inserts in challenges] == [1, 0]
+    assert await sms_count(session) == 10
