@@ -28,6 +28,7 @@ from db.session import Database
 from resolvers.accounts import codes
 from resolvers.platform.clock import FixedClock
 from resolvers.platform.errors import RateLimited
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.otp import OtpSent
 from settings import Settings
 from tests.conftest import GraphQLClient, StatementLog
@@ -68,6 +69,7 @@ async def ask(
         phone=phone,
         purpose=OtpPurpose.BOOK_APPOINTMENT,
         now=clock.now(),
+        keyring=keyring_of(settings),
         client_address=client,
         settings=settings,
     )

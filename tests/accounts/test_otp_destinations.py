@@ -13,6 +13,7 @@ from db.models import Notification
 from resolvers.accounts import codes
 from resolvers.platform.clock import FixedClock
 from resolvers.platform.errors import FieldError, FieldProblem, ValidationFailed
+from resolvers.platform.keys import keyring_of
 from resolvers.platform.otp import OtpSent
 from settings import Settings
 from tests.conftest import GraphQLClient
@@ -29,6 +30,7 @@ async def ask(session: AsyncSession, settings: Settings, clock: FixedClock, phon
         phone=phone,
         purpose=OtpPurpose.BOOK_APPOINTMENT,
         now=clock.now(),
+        keyring=keyring_of(settings),
         client_address="192.0.2.7",
         settings=settings,
     )
