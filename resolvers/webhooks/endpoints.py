@@ -162,11 +162,15 @@ async def create_endpoint(
 async def _visible_endpoint(
     session: AsyncSession, viewer: Account, endpoint_id: int
 ) -> WebhookEndpoint | None:
-    return await session.scalar(
+    """The viewer's endpoint, locked for the change; on a miss the transaction is ended."""
+    found = await session.scalar(
         select(WebhookEndpoint)
         .where(WebhookEndpoint.id == endpoint_id, _visible_to(viewer))
         .with_for_update()
     )
+    if found is None:
+        await session.commit()
+    return found
 
 
 async def rotate_secret(
@@ -181,7 +185,6 @@ async def rotate_secret(
     """A new secret (returned once); the old one keeps signing, second, for the grace period."""
     endpoint = await _visible_endpoint(session, viewer, endpoint_id)
     if endpoint is None:
-        await session.commit()
         return _NO_SUCH_ENDPOINT
     secret = new_secret()
     if grace > timedelta(0):
@@ -200,7 +203,6 @@ async def delete_endpoint(
     """Remove the endpoint with its deliveries and their history. Commits."""
     endpoint = await _visible_endpoint(session, viewer, endpoint_id)
     if endpoint is None:
-        await session.commit()
         return _NO_SUCH_ENDPOINT
     await session.delete(endpoint)
     await session.commit()
@@ -213,7 +215,6 @@ async def send_test(
     """Queue a webhook.test delivery; a disabled endpoint is enabled again by it. Commits."""
     endpoint = await _visible_endpoint(session, viewer, endpoint_id)
     if endpoint is None:
-        await session.commit()
         return _NO_SUCH_ENDPOINT
     if not endpoint.enabled:
         endpoint.enabled = True
