@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AccountRole, WebhookDeliveryStatus, WebhookEvent
+from db.enums import AccountRole, AuditAction, AuditTargetKind, WebhookDeliveryStatus, WebhookEvent
 from db.models import Account, WebhookDelivery, WebhookEndpoint
 from db.models.webhooks import MAX_DESCRIPTION_LENGTH
+from resolvers.audit.trail import record
+from resolvers.platform.audit import Actor
 from resolvers.platform.errors import FieldProblem, NotFound, Problems, ValidationFailed
 from resolvers.platform.keys import Keyring
 from resolvers.platform.outbox import webhook_body
@@ -128,6 +131,7 @@ async def create_endpoint(
     resolve: Resolve | None,
     keyring: Keyring,
     now: datetime,
+    actor: Actor,
 ) -> EndpointCreated | ValidationFailed:
     """Save an endpoint with a fresh secret (returned once). Commits."""
     description = clean_text(description)
@@ -155,8 +159,32 @@ async def create_endpoint(
         created_at=now,
     )
     session.add(endpoint)
+    await session.flush()  # the id, for the audit trail
+    _audit(session, actor, AuditAction.WEBHOOK_ENDPOINT_CREATED, endpoint, now=now)
     await session.commit()
     return EndpointCreated(endpoint=endpoint, secret=secret)
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: AuditAction,
+    endpoint: WebhookEndpoint,
+    *,
+    now: datetime,
+) -> None:
+    # The host only: a URL's path or query may carry a receiver's own token.
+    host = urlsplit(endpoint.url).hostname
+    details = {"host": host, "allDoctors": endpoint.doctor_id is None}
+    record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        target_kind=AuditTargetKind.WEBHOOK,
+        target_id=endpoint.id,
+        details=details,
+    )
 
 
 async def _visible_endpoint(
@@ -181,6 +209,7 @@ async def rotate_secret(
     keyring: Keyring,
     grace: timedelta,
     now: datetime,
+    actor: Actor,
 ) -> EndpointCreated | NotFound:
     """A new secret (returned once); the old one keeps signing, second, for the grace period."""
     endpoint = await _visible_endpoint(session, viewer, endpoint_id)
@@ -193,17 +222,19 @@ async def rotate_secret(
     else:
         endpoint.previous_secret = endpoint.previous_secret_expires_at = None
     endpoint.secret = seal(secret, keyring=keyring)
+    _audit(session, actor, AuditAction.WEBHOOK_SECRET_ROTATED, endpoint, now=now)
     await session.commit()
     return EndpointCreated(endpoint=endpoint, secret=secret)
 
 
 async def delete_endpoint(
-    *, session: AsyncSession, viewer: Account, endpoint_id: int
+    *, session: AsyncSession, viewer: Account, endpoint_id: int, now: datetime, actor: Actor
 ) -> EndpointDeleted | NotFound:
     """Remove the endpoint with its deliveries and their history. Commits."""
     endpoint = await _visible_endpoint(session, viewer, endpoint_id)
     if endpoint is None:
         return _NO_SUCH_ENDPOINT
+    _audit(session, actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, endpoint, now=now)
     await session.delete(endpoint)
     await session.commit()
     return EndpointDeleted(endpoint_id=endpoint_id)

@@ -480,3 +480,53 @@ async def test_a_feed_rotation_is_recorded_without_either_url(
     assert new_token is not None
     assert new_token != old_token
     assert new_token not in str(events)
+
+
+CREATE_WEBHOOK = integration_operation("CreateWebhookEndpoint")
+ROTATE_WEBHOOK = integration_operation("RotateWebhookSecret")
+DELETE_WEBHOOK = integration_operation("DeleteWebhookEndpoint")
+RECEIVER = "http://127.0.0.1:9/hooks?token=the-receivers-own"
+
+
+async def test_webhook_endpoint_changes_are_recorded_without_secrets_or_the_url_path(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given a doctor with an endpoint of their own, and an admin to read the trail
+    doctor, token = await signed_in_doctor(session, settings=settings, clock=clock)
+    _, admin_token = await signed_in_admin(session, settings=settings, clock=clock)
+    created = await gql(
+        CREATE_WEBHOOK,
+        {"input": {"url": RECEIVER, "events": ["APPOINTMENT_BOOKED"]}},
+        token=token,
+        headers=request_id("hook-create"),
+    )
+    endpoint = created["data"]["createWebhookEndpoint"]
+    endpoint_id = int(endpoint["endpoint"]["id"])
+    # when it is rotated and deleted
+    rotated = await gql(
+        ROTATE_WEBHOOK, {"id": str(endpoint_id)}, token=token, headers=request_id("hook-rotate")
+    )
+    await gql(
+        DELETE_WEBHOOK, {"id": str(endpoint_id)}, token=token, headers=request_id("hook-delete")
+    )
+    events = await trail(gql, admin_token)
+    # then each change is the doctor's, on that endpoint, naming only its host
+    details = {"host": "127.0.0.1", "allDoctors": False}
+    assert by_request(events) == {
+        f"audit-test-hook-{step}": expected(
+            f"hook-{step}",
+            action,
+            actor=("DOCTOR", doctor.id),
+            target=("WEBHOOK", endpoint_id),
+            details=details,
+            clock=clock,
+        )
+        for step, action in (
+            ("create", "WEBHOOK_ENDPOINT_CREATED"),
+            ("rotate", "WEBHOOK_SECRET_ROTATED"),
+            ("delete", "WEBHOOK_ENDPOINT_DELETED"),
+        )
+    }
+    assert endpoint["secret"] not in str(events)
+    assert rotated["data"]["rotateWebhookSecret"]["secret"] not in str(events)
+    assert "the-receivers-own" not in str(events)
