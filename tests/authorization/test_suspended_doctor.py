@@ -73,9 +73,19 @@ DOCTOR_ONLY_FIELDS = frozenset(
         "setAppointmentStatus",
     }
 )
-# Doctor-only fields of the integrations operations (not the dashboard's): each domain's
-# own tests refuse them to a suspended doctor (tests/feeds for rotateCalendarFeed).
-INTEGRATION_DOCTOR_FIELDS = frozenset({"rotateCalendarFeed"})
+# Fields of the integrations operations (not the dashboard's) that a doctor may use (the
+# webhook ones an admin too): each domain's own tests refuse them to a suspended doctor
+# (tests/feeds for rotateCalendarFeed; tests/webhooks/test_endpoints.py for the endpoints).
+INTEGRATION_DOCTOR_FIELDS = frozenset(
+    {
+        "rotateCalendarFeed",
+        "webhookEndpoints",
+        "createWebhookEndpoint",
+        "sendTestWebhook",
+        "rotateWebhookSecret",
+        "deleteWebhookEndpoint",
+    }
+)
 ANY_ACCOUNT_FIELDS = frozenset({"me", "changePassword"})
 ADMIN_FIELDS = frozenset(
     {
