@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from settings import Settings
 from tests.drills.support import Server, start_gunicorn, wait_for
 
 pytestmark = pytest.mark.slow
@@ -16,14 +17,16 @@ TYPENAME = {"query": "{ __typename }"}
 
 
 @pytest.fixture
-async def live(database_url: str) -> AsyncIterator[Server]:
+async def live(database_url: str, settings: Settings) -> AsyncIterator[Server]:
     """gunicorn as the Procfile runs it in production, with two workers, over the test database."""
     server = start_gunicorn(
         "budgets",
         database_url,
         workers=2,
         log_prefix="hardening-",
+        # The suite's pool mode: through CI's PgBouncer pass, as a transaction pooler wants.
         env={
+            "DB_POOL_MODE": settings.db_pool_mode.value,
             "ENVIRONMENT": "production",
             "SECRET_KEY": "live-budget-test-secret-" + "s" * 20,
             "REQUEST_BUDGET_PER_ADDRESS": str(BUDGET),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import LoginAttempt
+from settings import Settings
 from tests import factories
 from tests.drills.support import Server, start_gunicorn, wait_for
 from tests.operations import operation
@@ -27,14 +28,19 @@ PROXY = "127.0.0.1"
 
 
 @pytest.fixture(scope="module")
-async def live(database_url: str) -> AsyncIterator[Server]:
+async def live(database_url: str, settings: Settings) -> AsyncIterator[Server]:
     """One production-mode gunicorn worker with the default trusted proxies."""
     server = start_gunicorn(
         "trusted-proxies",
         database_url,
         workers=1,
         log_prefix="hardening-",
-        env={"ENVIRONMENT": "production", "SECRET_KEY": "t" * 40},
+        # The suite's pool mode: through CI's PgBouncer pass, as a transaction pooler wants.
+        env={
+            "DB_POOL_MODE": settings.db_pool_mode.value,
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": "t" * 40,
+        },
     )
     try:
         await wait_for(server, "/healthz", 200)
