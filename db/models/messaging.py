@@ -76,6 +76,14 @@ class Notification(Base):
             postgresql_where="status = 'PENDING'",
         ),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # A message that must go at most once (a reminder, "you are third in line") names
+        # its reason; a second enqueue of the same key is a no-op (resolvers/platform/outbox.py).
+        Index(
+            "uq_notifications_dedup_key",
+            "dedup_key",
+            unique=True,
+            postgresql_where="dedup_key IS NOT NULL",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -94,5 +102,6 @@ class Notification(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     last_error: Mapped[str | None] = mapped_column(Text)
+    dedup_key: Mapped[str | None] = mapped_column(String(128))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

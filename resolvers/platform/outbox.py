@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, String, Text, cast, column, func, insert, literal, select, values
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, WebhookEvent
@@ -35,6 +36,41 @@ def enqueue(
     )
     session.add(notification)
     return notification
+
+
+async def enqueue_once(
+    session: AsyncSession,
+    *,
+    dedup_key: str,
+    channel: NotificationChannel,
+    recipient: str,
+    body: str,
+    now: datetime,
+    due_at: datetime | None = None,
+) -> bool:
+    """Queue a message unless one with this key was ever queued; True when this call queued it.
+
+    One INSERT ... ON CONFLICT DO NOTHING on the unique key, so two transactions racing to
+    send the same reason ("reminder:MMA-7") queue it once. ``due_at`` holds it back: the
+    worker sends nothing before its next attempt time.
+    """
+    queued = await session.scalar(
+        upsert(Notification)
+        .values(
+            channel=channel,
+            recipient=recipient,
+            body=body,
+            dedup_key=dedup_key,
+            next_attempt_at=due_at or now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Notification.dedup_key],
+            index_where=Notification.dedup_key.is_not(None),
+        )
+        .returning(Notification.id)
+    )
+    return queued is not None
 
 
 # Webhooks: an event becomes one delivery row per endpoint that wants it, written by one
