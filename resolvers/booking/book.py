@@ -80,7 +80,7 @@ class BookingRequest:
     idempotency_key: str | None = None
 
 
-def _checked(
+def check_request(
     request: BookingRequest, *, default_country_code: str, now: datetime
 ) -> BookingRequest | ValidationFailed:
     problems = Problems()
@@ -164,7 +164,7 @@ async def _replay(
         token = derive_token(key=keyring.current, appointment_id=appointment.id, salt=salt)
         appointment.manage_token_salt = salt
         appointment.manage_token_hash = hash_token(token)
-    facts = await _facts(session, schedule, appointment.session_date)
+    facts = await facts_of(session, schedule, appointment.session_date)
     await session.commit()
     return Booked(
         appointment=appointment,
@@ -176,12 +176,12 @@ async def _replay(
     )
 
 
-async def _facts(session: AsyncSession, schedule: Schedule, day: date) -> SessionFacts:
+async def facts_of(session: AsyncSession, schedule: Schedule, day: date) -> SessionFacts:
     """The session's vacations and seats taken, as the session loader would read them."""
     return (await session_facts(session, [schedule.id], day, day)).get(schedule.id, SessionFacts())
 
 
-async def _bookable_schedule(
+async def bookable_schedule(
     session: AsyncSession, schedule_id: int
 ) -> tuple[Schedule, Account] | None:
     row = (
@@ -203,7 +203,7 @@ async def _bookable_schedule(
     return None if row is None else (row[0], row[1])
 
 
-async def _duplicate(session: AsyncSession, request: BookingRequest) -> Appointment | None:
+async def find_duplicate(session: AsyncSession, request: BookingRequest) -> Appointment | None:
     return await session.scalar(
         select(Appointment).where(
             Appointment.schedule_id == request.schedule_id,
@@ -215,9 +215,7 @@ async def _duplicate(session: AsyncSession, request: BookingRequest) -> Appointm
     )
 
 
-async def _take_seat(
-    session: AsyncSession, schedule: Schedule, day: date
-) -> tuple[int, int] | None:
+async def take_seat(session: AsyncSession, schedule: Schedule, day: date) -> tuple[int, int] | None:
     """Take a seat in one atomic statement: (queue number, seats now taken); None when full.
 
     Concurrent bookings of one session queue on this row's lock (a transaction
@@ -252,7 +250,7 @@ async def book_appointment(
     keyring: Keyring,
     default_country_code: str,
 ) -> BookingResult:
-    checked = _checked(request, default_country_code=default_country_code, now=now)
+    checked = check_request(request, default_country_code=default_country_code, now=now)
     if isinstance(checked, ValidationFailed):
         return checked
     result = await _attempt(session, checked, now=now, keyring=keyring)
@@ -269,7 +267,7 @@ async def _attempt(
         replayed = await _replay(session, checked, keyring=keyring)
         if replayed is not None:
             return replayed
-    found = await _bookable_schedule(session, checked.schedule_id)
+    found = await bookable_schedule(session, checked.schedule_id)
     if found is None:
         return NotFound("No such schedule open for booking.")
     schedule, doctor = found
@@ -279,7 +277,7 @@ async def _attempt(
             session, schedule=schedule, zone=zone, day=checked.day, now=now
         )
         return NotAScheduledDate(next_session=upcoming)
-    facts = await _facts(session, schedule, checked.day)
+    facts = await facts_of(session, schedule, checked.day)
     current = occurrence_on(
         schedule,
         checked.day,
@@ -288,7 +286,7 @@ async def _attempt(
         booked=facts.booked.get(checked.day, 0),
         now=now,
     )
-    refusal = _refusal(current)
+    refusal = refusal_of(current)
     if refusal is not None:
         return refusal
     savepoint = await session.begin_nested()
@@ -320,7 +318,7 @@ async def _attempt(
     )
 
 
-def _refusal(current: Occurrence) -> BookingResult | None:
+def refusal_of(current: Occurrence) -> BookingResult | None:
     times = current.times
     if current.status is SessionStatus.ON_VACATION:
         assert current.vacation_until is not None
@@ -346,12 +344,12 @@ async def _book(
     keyring: Keyring,
 ) -> BookingResult:
     """The part after a good OTP, inside the savepoint: duplicate, seat, appointment, SMS."""
-    existing = await _duplicate(session, request)
+    existing = await find_duplicate(session, request)
     if existing is not None:
         await savepoint.rollback()
         await session.commit()
         return DuplicateBooking(existing=existing)
-    seat = await _take_seat(session, schedule, request.day)
+    seat = await take_seat(session, schedule, request.day)
     if seat is None:
         await savepoint.rollback()
         zone = zone_of(doctor)
@@ -425,7 +423,7 @@ async def _lost_race(
         if replayed is not None:
             await session.commit()
             return replayed
-    existing = await _duplicate(session, request)
+    existing = await find_duplicate(session, request)
     await session.commit()
     if existing is None:
         raise RuntimeError("booking refused by a constraint other than the known races")
