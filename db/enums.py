@@ -23,6 +23,17 @@ class AppointmentStatus(StrEnum):
     ARRIVED = "ARRIVED"
     NO_SHOW = "NO_SHOW"
     COMPLETED = "COMPLETED"
+    # Called by the doctor (callNext) and not yet done: at most one per session.
+    IN_CONSULTATION = "IN_CONSULTATION"
+
+
+class LiveState(StrEnum):
+    """Where a session occurrence is on its day."""
+
+    NOT_STARTED = "NOT_STARTED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    ENDED = "ENDED"
 
 
 class OtpPurpose(StrEnum):

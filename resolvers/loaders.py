@@ -19,6 +19,7 @@ from resolvers.catalogue.loaders import (
     CategoryByIdLoader,
     SchedulesByDoctorIdLoader,
 )
+from resolvers.live.loaders import BoardBySessionLoader
 from resolvers.scheduling.loaders import SchedulesByVacationIdLoader, VacationsByDoctorIdLoader
 from resolvers.webhooks.loaders import AttemptsByDeliveryIdLoader, DeliveriesByEndpointIdLoader
 
@@ -73,3 +74,7 @@ class Loaders:
     @cached_property
     def attempts_by_delivery_id(self) -> AttemptsByDeliveryIdLoader:
         return AttemptsByDeliveryIdLoader(self._db)
+
+    @cached_property
+    def board_by_session(self) -> BoardBySessionLoader:
+        return BoardBySessionLoader(self._db)

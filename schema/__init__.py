@@ -19,6 +19,7 @@ from schema.booking.queries import BookingQuery
 from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.feeds.mutations import FeedsMutation
+from schema.live.queries import LiveQuery
 from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import FastPathSchema
 from schema.platform.guards import (
@@ -47,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     AccountQuery,
     SchedulingQuery,
     BookingQuery,
+    LiveQuery,
     AuditQuery,
     WebhooksQuery,
 )

@@ -29,7 +29,7 @@ async def signed_in_doctor(
     return doctor, token_for(doctor, settings=settings, clock=clock)
 
 
-async def sms_to(session: AsyncSession, phone: str) -> list[str]:
+async def sms_to(session: AsyncSession, phone: str | None) -> list[str]:
     """Bodies of the SMS queued for a phone, oldest first."""
     bodies = await session.scalars(
         select(Notification.body).where(Notification.recipient == phone).order_by(Notification.id)

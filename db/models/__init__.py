@@ -11,7 +11,7 @@ from db.models.accounts import (
     public_id_of,
 )
 from db.models.audit import AuditEvent
-from db.models.booking import Appointment, SessionSeats
+from db.models.booking import Appointment, LiveSession, SessionSeats
 from db.models.feeds import CalendarFeedState
 from db.models.messaging import Notification, OtpChallenge, OtpSendCount
 from db.models.platform import RequestBudget
@@ -26,6 +26,7 @@ __all__ = [
     "CalendarFeedState",
     "Category",
     "CategoryRecord",
+    "LiveSession",
     "LoginAttempt",
     "Notification",
     "OtpChallenge",

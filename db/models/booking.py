@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -17,12 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, created_at_column, updated_at_column
-from db.enums import AppointmentStatus
+from db.enums import AppointmentStatus, LiveState
 from db.models._types import checked_enum
 from db.models.scheduling import Schedule
 
@@ -72,6 +74,21 @@ class Appointment(Base):
             postgresql_where="idempotency_key IS NOT NULL",
         ),
         Index("ix_appointments_patient_phone", "patient_phone"),
+        # The database itself refuses a second patient in consultation (callNext races).
+        Index(
+            "uq_appointments_one_in_consultation",
+            "schedule_id",
+            "session_date",
+            unique=True,
+            postgresql_where="status = 'IN_CONSULTATION'",
+        ),
+        # The doctor's recent consultations, for the learned average.
+        Index(
+            "ix_appointments_schedule_id_completed_at",
+            "schedule_id",
+            "completed_at",
+            postgresql_where="called_at IS NOT NULL AND completed_at IS NOT NULL",
+        ),
         CheckConstraint("queue_number >= 1", name="queue_number_positive"),
         CheckConstraint("patient_age BETWEEN 0 AND 130", name="patient_age_range"),
         CheckConstraint("length(btrim(patient_name)) > 0", name="patient_name_not_blank"),
@@ -80,6 +97,12 @@ class Appointment(Base):
             " = (cancelled_at IS NOT NULL)",
             name="cancelled_at_iff_cancelled",
         ),
+        CheckConstraint(
+            "status <> 'IN_CONSULTATION' OR called_at IS NOT NULL",
+            name="called_when_in_consultation",
+        ),
+        # Only a walk-in may come without a phone: a booking was proved by an SMS code.
+        CheckConstraint("is_walk_in OR patient_phone IS NOT NULL", name="booked_with_phone"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -88,7 +111,7 @@ class Appointment(Base):
     queue_number: Mapped[int] = mapped_column(Integer)
     patient_name: Mapped[str] = mapped_column(String(200))
     patient_age: Mapped[int] = mapped_column(SmallInteger)
-    patient_phone: Mapped[str] = mapped_column(String(16))
+    patient_phone: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[AppointmentStatus] = mapped_column(
         checked_enum(AppointmentStatus, "status"), server_default=AppointmentStatus.BOOKED.value
     )
@@ -102,6 +125,10 @@ class Appointment(Base):
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(128))
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_walk_in: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # IN_CONSULTATION from called_at, COMPLETED at completed_at: the consultation's length.
+    called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -110,3 +137,35 @@ class Appointment(Base):
     @property
     def public_id(self) -> str:
         return f"MMA-{self.id}"
+
+
+class LiveSession(Base):
+    """A session occurrence's live state on its day; the lock point of the doctor's queue.
+
+    Made on first use (INSERT ... ON CONFLICT), so every live mutation of a session
+    locks this one row and the doctor's actions on a session run one at a time.
+    """
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (
+        CheckConstraint("delay_minutes BETWEEN 0 AND 720", name="delay_minutes_range"),
+        CheckConstraint(
+            "state = 'NOT_STARTED' OR started_at IS NOT NULL", name="started_when_begun"
+        ),
+        CheckConstraint("(state = 'ENDED') = (ended_at IS NOT NULL)", name="ended_at_iff_ended"),
+        CheckConstraint("now_serving IS NULL OR now_serving >= 1", name="now_serving_positive"),
+    )
+
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("schedules.id", ondelete="RESTRICT"), primary_key=True
+    )
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    state: Mapped[LiveState] = mapped_column(
+        checked_enum(LiveState, "state"), server_default=LiveState.NOT_STARTED.value
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delay_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
+    notice: Mapped[str | None] = mapped_column(String(280))
+    now_serving: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -47,6 +47,7 @@ class Schedule(Base):
             name="booking_closes_hours_before_range",
         ),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
+        CheckConstraint("consult_minutes BETWEEN 1 AND 240", name="consult_minutes_range"),
         CheckConstraint("patient_limit IS NULL OR patient_limit >= 1", name="patient_limit_min"),
         CheckConstraint(
             "clinic_name IS NOT NULL OR medical_shop IS NOT NULL", name="has_clinic_or_shop"
@@ -75,6 +76,8 @@ class Schedule(Base):
     booking_closes_hours_before: Mapped[int] = mapped_column(Integer, server_default="2")
     fee: Mapped[int] = mapped_column(Integer, server_default="0")
     patient_limit: Mapped[int | None] = mapped_column(Integer)
+    # The expected consultation length until the doctor's own history says otherwise.
+    consult_minutes: Mapped[int] = mapped_column(SmallInteger, server_default="10")
     clinic_name: Mapped[str | None] = mapped_column(String(200))
     medical_shop: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(Text)

@@ -167,13 +167,14 @@ async def cancel_booked(
             values["reason"] = reason
         else:
             template = messages.CANCELLED_BY_PATIENT if by_patient else messages.CANCELLED_BY_DOCTOR
-        enqueue(
-            session,
-            channel=NotificationChannel.SMS,
-            recipient=appointment.patient_phone,
-            body=messages.fill(template, **values),
-            now=now,
-        )
+        if appointment.patient_phone is not None:  # only a walk-in has none, and is not BOOKED
+            enqueue(
+                session,
+                channel=NotificationChannel.SMS,
+                recipient=appointment.patient_phone,
+                body=messages.fill(template, **values),
+                now=now,
+            )
     await enqueue_webhook_events(
         session,
         [

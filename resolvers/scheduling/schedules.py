@@ -215,6 +215,8 @@ async def update_schedule(
         apply(schedule, checked)
         if moved:
             for appointment in booked:
+                if appointment.patient_phone is None:  # a walk-in, never BOOKED
+                    continue
                 enqueue(
                     session,
                     channel=NotificationChannel.SMS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Protocol
+from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -11,10 +12,13 @@ from db.enums import AppointmentStatus
 from db.models import Appointment as AppointmentModel
 from db.models import ScheduleRecord
 from resolvers.booking import appointments, sessions
+from resolvers.live import estimates
+from resolvers.live.board import Board
 from resolvers.platform.calendar import Occurrence
 from resolvers.platform.calendar import SessionStatus as SessionStatusValue
 from resolvers.platform.pagination import Page
 from schema.feeds.types import appointment_calendar_url
+from schema.live.types import LiveSession
 from schema.platform import enums as _registered_enums  # noqa: F401 - registers AppointmentStatus
 from schema.platform.context import Info
 from schema.platform.pagination import Connection
@@ -69,6 +73,11 @@ class Session:
         assert model is not None
         return Schedule.from_model(model)
 
+    @strawberry.field(description="Its live state on the day; null when the doctor is not public.")
+    async def live_session(self, info: Info) -> LiveSession | None:
+        board = await info.context.loaders.board_by_session.load((self.schedule_id, self.date))
+        return None if board is None else LiveSession.from_board(board)
+
 
 @strawberry.type(
     description="A booking. Only the doctor of its schedule, or whoever holds its manage token, "
@@ -80,7 +89,10 @@ class Appointment:
     queue_number: int = strawberry.field(description="1, 2, 3... per session, in booking order.")
     patient_name: str
     patient_age: int
-    patient_phone: str
+    patient_phone: str | None = strawberry.field(
+        description="Null only for a walk-in who gave none."
+    )
+    walk_in: bool = strawberry.field(description="Added at the chamber by the doctor.")
     status: AppointmentStatus
     created_at: datetime
     cancelled_at: datetime | None
@@ -97,6 +109,7 @@ class Appointment:
             patient_name=model.patient_name,
             patient_age=model.patient_age,
             patient_phone=model.patient_phone,
+            walk_in=model.is_walk_in,
             status=model.status,
             created_at=model.created_at,
             cancelled_at=model.cancelled_at,
@@ -144,6 +157,49 @@ class Appointment:
         description="An .ics of this booking for the patient's calendar app (a signed link: "
         "no token needed, and it never shows the patient's phone).",
     )
+
+    async def _board(self, info: Info) -> Board | None:
+        return await info.context.loaders.board_by_session.load(
+            (self.schedule_id, self.session_date)
+        )
+
+    @strawberry.field(
+        description="Its session's live state (the public board); null when the "
+        "doctor is not public."
+    )
+    async def live(self, info: Info) -> LiveSession | None:
+        board = await self._board(info)
+        return None if board is None else LiveSession.from_board(board)
+
+    @strawberry.field(
+        description="Patients who will still be seen first (booked or arrived with a lower "
+        "number, and the one in consultation); 0 in consultation; null once final or ended."
+    )
+    async def position(self, info: Info) -> int | None:
+        board = await self._board(info)
+        if board is None:
+            return None
+        return estimates.position(self.status, self.queue_number, board.queue, ended=board.ended)
+
+    @strawberry.field(
+        description="About when this patient is called: max(now, start + delay, startedAt) + "
+        "position x the average consultation; never before start + delay. Null with no position."
+    )
+    async def estimated_call_at(self, info: Info) -> datetime | None:
+        board = await self._board(info)
+        if board is None:
+            return None
+        found = estimates.estimated_call_at(
+            position=estimates.position(
+                self.status, self.queue_number, board.queue, ended=board.ended
+            ),
+            now=info.context.clock.now(),
+            starts_at=board.starts_at,
+            delay_minutes=board.delay_minutes,
+            started_at=board.started_at,
+            average_minutes=board.average_consult_minutes,
+        )
+        return None if found is None else found.astimezone(ZoneInfo(board.time_zone))
 
     @strawberry.field(description="True while it is BOOKED and its session has not started.")
     async def can_cancel(self, info: Info) -> bool:

@@ -38,3 +38,6 @@ AppointmentStatus = strawberry.enum(
     db_enums.AppointmentStatus, description="Where an appointment stands."
 )
 OtpPurpose = strawberry.enum(db_enums.OtpPurpose, description="What a one-time password is for.")
+LiveState = strawberry.enum(
+    db_enums.LiveState, description="Where a session is on its day: not started, running, ended."
+)

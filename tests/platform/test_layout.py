@@ -21,6 +21,7 @@ DOMAINS = (
     "feeds",
     "audit",
     "webhooks",
+    "live",
 )
 
 

@@ -1,0 +1,154 @@
+"""The public board and the patient's place: what anyone and the patient read of a session day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import AppointmentStatus, DoctorStatus, LiveState
+from db.models import LiveSession
+from resolvers.platform.clock import FixedClock
+from settings import Settings
+from tests.conftest import GraphQLClient, StatementLog
+from tests.factories import make_appointment, make_doctor, make_schedule
+from tests.live_support import DAY, STARTS, live_operation
+from tests.scheduling_support import signed_in_doctor
+
+LIVE_SESSION = live_operation("LiveSession")
+MY_PLACE = live_operation("MyPlace")
+TOKEN = "a-manage-token"
+
+
+QUEUE = """
+query Queue($scheduleId: ID!, $date: Date!) {
+  sessionAppointments(scheduleId: $scheduleId, date: $date) {
+    queueNumber
+    position
+    estimatedCallAt
+    live { state nowServing waitingCount }
+  }
+}
+"""
+
+Counter = Callable[..., AbstractContextManager[StatementLog]]
+
+
+async def test_the_board_of_a_session_not_yet_started(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given two bookings, one cancelled
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor, consult_minutes=12)
+    first = await make_appointment(session, schedule, DAY)
+    await make_appointment(
+        session,
+        schedule,
+        DAY,
+        status=AppointmentStatus.CANCELLED_BY_PATIENT,
+        cancelled_at=STARTS - timedelta(days=1),
+    )
+    await make_appointment(session, schedule, DAY)
+    await session.commit()
+    # when
+    body = await gql(LIVE_SESSION, {"scheduleId": str(schedule.id), "date": DAY.isoformat()})
+    # then
+    board = body["data"]["liveSession"]
+    assert board["state"] == "NOT_STARTED"
+    assert board["startedAt"] is None
+    assert board["delayMinutes"] == 0
+    assert board["nowServing"] is None
+    assert board["waitingCount"] == 2
+    assert board["averageConsultMinutes"] == 12.0
+    assert board["updatedAt"] is not None
+    assert first.patient_name not in str(body)
+    assert str(first.patient_phone) not in str(body)
+
+
+async def test_no_board_for_an_unknown_schedule_a_wrong_day_or_a_suspended_doctor(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor)
+    suspended = await make_doctor(session, status=DoctorStatus.SUSPENDED)
+    hidden = await make_schedule(session, suspended)
+    await session.commit()
+    asked = [
+        {"scheduleId": "999999", "date": DAY.isoformat()},
+        {"scheduleId": "nonsense", "date": DAY.isoformat()},
+        {"scheduleId": str(schedule.id), "date": (DAY + timedelta(days=1)).isoformat()},
+        {"scheduleId": str(hidden.id), "date": DAY.isoformat()},
+    ]
+    # when
+    answers = [await gql(LIVE_SESSION, variables) for variables in asked]
+    # then
+    assert [answer["data"]["liveSession"] for answer in answers] == [None] * 4
+
+
+async def test_the_patient_sees_their_place_and_estimate(
+    gql: GraphQLClient, session: AsyncSession, clock: FixedClock
+) -> None:
+    # given: the session runs 20 minutes late; 1 is inside, 2 arrived, 3 (ours) booked
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor)
+    await make_appointment(
+        session, schedule, DAY, status=AppointmentStatus.IN_CONSULTATION, called_at=STARTS
+    )
+    await make_appointment(session, schedule, DAY, status=AppointmentStatus.ARRIVED)
+    mine = await make_appointment(session, schedule, DAY, manage_token=TOKEN)
+    session.add(
+        LiveSession(
+            schedule_id=schedule.id,
+            session_date=DAY,
+            state=LiveState.RUNNING,
+            started_at=STARTS,
+            delay_minutes=20,
+            notice="Traffic",
+            now_serving=1,
+            updated_at=STARTS,
+        )
+    )
+    await session.commit()
+    clock.set(STARTS + timedelta(minutes=5))
+    # when
+    body = await gql(MY_PLACE, {"publicId": mine.public_id, "manageToken": TOKEN})
+    # then: two ahead at the default ten minutes, counted from start + delay
+    assert body["data"]["myAppointment"] == {
+        "publicId": mine.public_id,
+        "status": "BOOKED",
+        "queueNumber": 3,
+        "position": 2,
+        "estimatedCallAt": "2026-12-03T18:40:00+05:30",
+        "live": {"state": "RUNNING", "nowServing": 1, "delayMinutes": 20, "notice": "Traffic"},
+    }
+
+
+@pytest.mark.parametrize("patients", [2, 12])
+async def test_a_doctors_queue_with_live_fields_costs_the_same_for_any_size(
+    gql: GraphQLClient,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+    count_statements: Counter,
+    patients: int,
+) -> None:
+    # given
+    doctor, token = await signed_in_doctor(session, settings=settings, clock=clock)
+    schedule = await make_schedule(session, doctor, patient_limit=None)
+    for _ in range(patients):
+        await make_appointment(session, schedule, DAY)
+    await session.commit()
+    # when
+    with count_statements() as log:
+        body = await gql(
+            QUEUE, {"scheduleId": str(schedule.id), "date": DAY.isoformat()}, token=token
+        )
+    # then
+    listed = body["data"]["sessionAppointments"]
+    assert [item["position"] for item in listed] == list(range(patients))
+    assert all(item["live"]["waitingCount"] == patients for item in listed)
+    assert log.count <= 7, log.statements
