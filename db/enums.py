@@ -52,6 +52,8 @@ class NotificationStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+    # Not sent, on purpose: a reminder whose appointment was cancelled or whose session began.
+    SKIPPED = "SKIPPED"
 
 
 class WebhookEvent(StrEnum):

@@ -89,6 +89,12 @@ class Appointment(Base):
             "completed_at",
             postgresql_where="called_at IS NOT NULL AND completed_at IS NOT NULL",
         ),
+        # The reminder scan reads the BOOKED appointments of the next day or two.
+        Index(
+            "ix_appointments_booked_session_date",
+            "session_date",
+            postgresql_where="status = 'BOOKED'",
+        ),
         CheckConstraint("queue_number >= 1", name="queue_number_positive"),
         CheckConstraint("patient_age BETWEEN 0 AND 130", name="patient_age_range"),
         CheckConstraint("length(btrim(patient_name)) > 0", name="patient_name_not_blank"),

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -103,5 +104,11 @@ class Notification(Base):
     )
     last_error: Mapped[str | None] = mapped_column(Text)
     dedup_key: Mapped[str | None] = mapped_column(String(128))
+    # A message about an appointment (a reminder) goes only while it is BOOKED and its
+    # session has not begun; the worker checks when it sends (resolvers/messaging/delivery.py).
+    # No index: the worker joins from here, and appointments are never deleted.
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE")
+    )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

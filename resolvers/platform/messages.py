@@ -66,6 +66,8 @@ class Template:
 # A session as patients read it; filled first, then put into the messages below.
 SESSION = Template("session", "{doctor} at {place}, {address}, on {day} at {start}")
 BOOKED = Template("booked", "Booked: {public_id}, queue #{queue_number}, with {session}.")
+# The evening before (or at once when booked later): resolvers/messaging/reminders.py.
+REMINDER = Template("reminder", "Reminder: {public_id}, queue #{queue_number}, with {session}.")
 SESSION_CHANGED = Template(
     "session_changed",
     "Changed: your appointment {public_id} (queue #{queue_number}) is now with {session}.",

@@ -38,6 +38,22 @@ def enqueue(
     return notification
 
 
+@dataclass(frozen=True, slots=True)
+class OnceMessage:
+    """A message to queue at most once: its reason (``dedup_key``), where it goes, and when.
+
+    ``appointment_id`` makes it conditional: the worker sends it only while that
+    appointment is BOOKED and its session has not begun, and marks it SKIPPED otherwise.
+    """
+
+    dedup_key: str
+    channel: NotificationChannel
+    recipient: str
+    body: str
+    due_at: datetime | None = None
+    appointment_id: int | None = None
+
+
 async def enqueue_once(
     session: AsyncSession,
     *,
@@ -47,6 +63,7 @@ async def enqueue_once(
     body: str,
     now: datetime,
     due_at: datetime | None = None,
+    appointment_id: int | None = None,
 ) -> bool:
     """Queue a message unless one with this key was ever queued; True when this call queued it.
 
@@ -54,23 +71,43 @@ async def enqueue_once(
     send the same reason ("reminder:MMA-7") queue it once. ``due_at`` holds it back: the
     worker sends nothing before its next attempt time.
     """
-    queued = await session.scalar(
+    message = OnceMessage(dedup_key, channel, recipient, body, due_at, appointment_id)
+    return bool(await enqueue_each_once(session, [message], now=now))
+
+
+async def enqueue_each_once(
+    session: AsyncSession, messages: Sequence[OnceMessage], *, now: datetime
+) -> set[str]:
+    """Queue each message whose key was never queued, all in one statement; the keys queued.
+
+    Rows go in in key order, so transactions racing over overlapping batches wait for each
+    other's keys in one order and cannot deadlock.
+    """
+    if not messages:
+        return set()
+    queued = await session.scalars(
         upsert(Notification)
         .values(
-            channel=channel,
-            recipient=recipient,
-            body=body,
-            dedup_key=dedup_key,
-            next_attempt_at=due_at or now,
-            created_at=now,
+            [
+                {
+                    "channel": message.channel,
+                    "recipient": message.recipient,
+                    "body": message.body,
+                    "dedup_key": message.dedup_key,
+                    "appointment_id": message.appointment_id,
+                    "next_attempt_at": message.due_at or now,
+                    "created_at": now,
+                }
+                for message in sorted(messages, key=lambda message: message.dedup_key)
+            ]
         )
         .on_conflict_do_nothing(
             index_elements=[Notification.dedup_key],
             index_where=Notification.dedup_key.is_not(None),
         )
-        .returning(Notification.id)
+        .returning(Notification.dedup_key)
     )
-    return queued is not None
+    return {key for key in queued if key is not None}
 
 
 # Webhooks: an event becomes one delivery row per endpoint that wants it, written by one

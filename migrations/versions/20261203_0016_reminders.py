@@ -1,0 +1,59 @@
+"""Reminders: outbox messages may name their appointment and end SKIPPED; the scan's index.
+
+Revision ID: 0016
+Revises: 0013
+Create Date: 2026-12-03 12:00:00.000000
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_STATUSES_BEFORE = ("PENDING", "SENT", "FAILED")
+_STATUSES = (*_STATUSES_BEFORE, "SKIPPED")
+
+
+def _status_check(values: Sequence[str]) -> None:
+    op.drop_constraint(op.f("ck_notifications_status"), "notifications", type_="check")
+    listed = ", ".join(f"'{value}'" for value in values)
+    op.create_check_constraint(
+        op.f("ck_notifications_status"), "notifications", f"status IN ({listed})"
+    )
+
+
+def upgrade() -> None:
+    _status_check(_STATUSES)
+    op.add_column("notifications", sa.Column("appointment_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_notifications_appointment_id_appointments"),
+        "notifications",
+        "appointments",
+        ["appointment_id"],
+        ["id"],
+        ondelete="CASCADE",
+    )
+    op.create_index(
+        "ix_appointments_booked_session_date",
+        "appointments",
+        ["session_date"],
+        unique=False,
+        postgresql_where="status = 'BOOKED'",
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_appointments_booked_session_date", table_name="appointments")
+    op.drop_constraint(
+        op.f("fk_notifications_appointment_id_appointments"), "notifications", type_="foreignkey"
+    )
+    op.drop_column("notifications", "appointment_id")
+    # Fails while a row is SKIPPED: mark those FAILED first if a downgrade is really needed.
+    _status_check(_STATUSES_BEFORE)
