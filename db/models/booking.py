@@ -89,11 +89,12 @@ class Appointment(Base):
             "completed_at",
             postgresql_where="called_at IS NOT NULL AND completed_at IS NOT NULL",
         ),
-        # The reminder scan reads the BOOKED appointments of the next day or two.
+        # The reminder scan reads BOOKED appointments whose reminder is not yet queued, of
+        # the day or two it can be due for: a queued reminder leaves the index.
         Index(
-            "ix_appointments_booked_session_date",
+            "ix_appointments_reminder_pending_session_date",
             "session_date",
-            postgresql_where="status = 'BOOKED'",
+            postgresql_where="status = 'BOOKED' AND reminder_queued_at IS NULL",
         ),
         CheckConstraint("queue_number >= 1", name="queue_number_positive"),
         CheckConstraint("patient_age BETWEEN 0 AND 130", name="patient_age_range"),
@@ -135,6 +136,8 @@ class Appointment(Base):
     # IN_CONSULTATION from called_at, COMPLETED at completed_at: the consultation's length.
     called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the outbox worker queued its evening-before reminder (resolvers/messaging/reminders.py).
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -1,4 +1,7 @@
-"""Reminders: outbox messages may name their appointment and end SKIPPED; the scan's index.
+"""Reminders: appointments record their queued reminder; outbox messages name their appointment.
+
+Messages may end SKIPPED (a reminder whose appointment was cancelled); the reminder scan
+gets a partial index of the appointments still waiting for one.
 
 Revision ID: 0016
 Revises: 0013
@@ -40,17 +43,22 @@ def upgrade() -> None:
         ["id"],
         ondelete="CASCADE",
     )
+    op.add_column(
+        "appointments",
+        sa.Column("reminder_queued_at", sa.DateTime(timezone=True), nullable=True),
+    )
     op.create_index(
-        "ix_appointments_booked_session_date",
+        "ix_appointments_reminder_pending_session_date",
         "appointments",
         ["session_date"],
         unique=False,
-        postgresql_where="status = 'BOOKED'",
+        postgresql_where="status = 'BOOKED' AND reminder_queued_at IS NULL",
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_appointments_booked_session_date", table_name="appointments")
+    op.drop_index("ix_appointments_reminder_pending_session_date", table_name="appointments")
+    op.drop_column("appointments", "reminder_queued_at")
     op.drop_constraint(
         op.f("fk_notifications_appointment_id_appointments"), "notifications", type_="foreignkey"
     )

@@ -9,8 +9,11 @@ appointments has to remember reminders.
 Each poll queues the reminders that have come due, with the text as it is then, under
 the key ``reminder:<appointment id>``: one INSERT ... ON CONFLICT DO NOTHING on the
 outbox's unique key, so two workers (or a worker retrying after a crash) queue each
-reminder once. The outbox then sends it like any message, and checks again just before
-sending that the appointment is still BOOKED (resolvers/messaging/delivery.py).
+reminder once. The same transaction stamps the appointment's ``reminder_queued_at``,
+which takes it out of the scan's partial index: the scan reads only appointments still
+waiting for a reminder, of the day or two one can be due for. The outbox then sends it
+like any message, and checks again just before sending that the appointment is still
+BOOKED and its session has not begun (resolvers/messaging/delivery.py).
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import Date, ScalarSelect, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, NotificationChannel
-from db.models import Account, Appointment, Notification, Schedule
+from db.enums import AccountRole, AppointmentStatus, NotificationChannel
+from db.models import Account, Appointment, Schedule
 from resolvers.booking.appointments import describe_session
 from resolvers.platform import messages
 from resolvers.platform.calendar import local_instant
@@ -31,12 +34,9 @@ from resolvers.platform.outbox import OnceMessage, enqueue_each_once
 REMINDER_TIME = time(18, 0)
 KEY_PREFIX = "reminder:"
 BATCH_SIZE = 100
-# Wall clocks run from UTC-12 to UTC+14. A reminder is due once the evening before has
-# come (so the session date is at most the doctor's today + 1, at most 20 h ahead of UTC's
-# clock) and before the session begins (so it is at least the doctor's today, at least
-# 12 h behind UTC's): the range of session dates every zone's due reminders lie in.
-_AHEAD = timedelta(hours=14 + 24 - REMINDER_TIME.hour)
-_BEHIND = timedelta(hours=12)
+# The reminder is due from 18:00 the evening before: once the doctor's wall clock,
+# moved on by this much, shows the session's date.
+_EVENING_TO_MIDNIGHT = timedelta(hours=24 - REMINDER_TIME.hour)
 
 
 def reminder_key(appointment_id: int) -> str:
@@ -54,9 +54,21 @@ def reminder_due(*, day: date, start: time, zone: ZoneInfo, now: datetime) -> bo
     return reminder_at(day, zone) <= now < local_instant(day, start, zone)
 
 
-def session_dates_due(now: datetime) -> tuple[date, date]:
-    """The first and last session date any time zone can have a reminder due for at ``now``."""
-    return (now - _BEHIND).date(), (now + _AHEAD).date()
+def _due_dates(now: datetime) -> tuple[ScalarSelect[date], ScalarSelect[date]]:
+    """The first and last session date a reminder can be due for at ``now``, over the zones
+    doctors are in: from the earliest "today" (an earlier session has begun) to the latest
+    date whose evening before has come. Computed by the database, in the statement."""
+    zones = (
+        select(Account.time_zone).where(Account.role == AccountRole.DOCTOR).distinct().subquery()
+    )
+    wall_clock = func.timezone(zones.c.time_zone, now)
+    bounds = select(
+        func.min(cast(wall_clock, Date)).label("first"),
+        func.max(cast(wall_clock + _EVENING_TO_MIDNIGHT, Date)).label("last"),
+    ).cte("due_dates")  # read twice, computed once
+    first = select(bounds.c.first).scalar_subquery()
+    last = select(bounds.c.last).scalar_subquery()
+    return first, last
 
 
 async def queue_due_reminders(
@@ -64,22 +76,20 @@ async def queue_due_reminders(
 ) -> int:
     """Queue up to batch_size reminders that have come due, in one transaction; how many.
 
-    One statement finds them (BOOKED, in the dates ``session_dates_due`` allows, the
-    evening before passed and the session not begun in the doctor's zone, no reminder
-    queued yet), one more queues them. The appointments are held FOR KEY SHARE, which
-    is what the outbox's foreign key takes anyway, so a cancellation in flight waits
-    for this short transaction rather than the reverse; appointments another
-    transaction is changing right now are skipped and looked at again next poll.
+    One statement finds them: BOOKED appointments with no reminder queued yet (the
+    partial index holds only those), in the session dates ``_due_dates`` allows, whose
+    evening before has passed and whose session has not begun in the doctor's zone.
+    One more queues them, one marks them queued. They are locked FOR NO KEY UPDATE
+    SKIP LOCKED: two workers take different ones, and an appointment another
+    transaction is changing right now (a cancellation) is left for the next poll; a
+    cancellation that comes after waits only for this short transaction.
     """
-    first, last = session_dates_due(now)
+    first, last = _due_dates(now)
     zone = Account.time_zone
     evening_before = func.timezone(zone, (Appointment.session_date - 1) + REMINDER_TIME)
     # PostgreSQL reads a wall time a DST change repeats as the later instant, Python's
     # fold=0 as the earlier: the check before sending holds the exact rule.
     session_start = func.timezone(zone, Appointment.session_date + Schedule.start_time)
-    queued = exists().where(
-        Notification.dedup_key == literal(KEY_PREFIX) + cast(Appointment.id, String)
-    )
     found = (
         await session.execute(
             select(Appointment, Schedule, Account)
@@ -87,16 +97,18 @@ async def queue_due_reminders(
             .join(Account, Account.id == Schedule.doctor_id)
             .where(
                 Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.reminder_queued_at.is_(None),
                 Appointment.session_date.between(first, last),
                 evening_before <= now,
                 session_start > now,
-                ~queued,
             )
-            .order_by(Appointment.id)
             .limit(batch_size)
-            .with_for_update(of=Appointment, read=True, key_share=True, skip_locked=True)
+            .with_for_update(of=Appointment, key_share=True, skip_locked=True)
         )
     ).all()
+    if not found:
+        await session.commit()
+        return 0
     reminders = [
         OnceMessage(
             dedup_key=reminder_key(appointment.id),
@@ -112,6 +124,14 @@ async def queue_due_reminders(
         )
         for appointment, schedule, doctor in found
     ]
+    # The key is what guarantees "once"; the mark only keeps the next scans small.
     added = await enqueue_each_once(session, reminders, now=now)
+    await session.execute(
+        update(Appointment)
+        .where(Appointment.id.in_([appointment.id for appointment, _, _ in found]))
+        # Not a change of the booking: updated_at stays as it was.
+        .values(reminder_queued_at=now, updated_at=Appointment.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     await session.commit()
     return len(added)
