@@ -90,11 +90,14 @@ class Appointment(Base):
             postgresql_where="called_at IS NOT NULL AND completed_at IS NOT NULL",
         ),
         # The reminder scan reads BOOKED appointments whose reminder is not yet queued, of
-        # the day or two it can be due for: a queued reminder leaves the index.
+        # the day or two it can be due for: a queued reminder leaves the index (and a
+        # walk-in without a phone never enters it).
         Index(
             "ix_appointments_reminder_pending_session_date",
             "session_date",
-            postgresql_where="status = 'BOOKED' AND reminder_queued_at IS NULL",
+            postgresql_where=(
+                "status = 'BOOKED' AND reminder_queued_at IS NULL AND patient_phone IS NOT NULL"
+            ),
         ),
         CheckConstraint("queue_number >= 1", name="queue_number_positive"),
         CheckConstraint("patient_age BETWEEN 0 AND 130", name="patient_age_range"),

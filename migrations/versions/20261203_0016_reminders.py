@@ -4,7 +4,7 @@ Messages may end SKIPPED (a reminder whose appointment was cancelled); the remin
 gets a partial index of the appointments still waiting for one.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -52,7 +52,9 @@ def upgrade() -> None:
         "appointments",
         ["session_date"],
         unique=False,
-        postgresql_where="status = 'BOOKED' AND reminder_queued_at IS NULL",
+        postgresql_where=(
+            "status = 'BOOKED' AND reminder_queued_at IS NULL AND patient_phone IS NOT NULL"
+        ),
     )
 
 

@@ -98,6 +98,7 @@ async def queue_due_reminders(
             .where(
                 Appointment.status == AppointmentStatus.BOOKED,
                 Appointment.reminder_queued_at.is_(None),
+                Appointment.patient_phone.is_not(None),  # a walk-in may have given none
                 Appointment.session_date.between(first, last),
                 evening_before <= now,
                 session_start > now,
@@ -113,7 +114,7 @@ async def queue_due_reminders(
         OnceMessage(
             dedup_key=reminder_key(appointment.id),
             channel=NotificationChannel.SMS,
-            recipient=appointment.patient_phone,
+            recipient=appointment.patient_phone or "",  # never empty: see the WHERE
             body=messages.fill(
                 messages.REMINDER,
                 public_id=appointment.public_id,

@@ -454,3 +454,20 @@ async def test_the_rule_reads_the_doctors_zone_as_it_is_when_the_evening_comes(
     assert (early, on_time) == (0, 1)
     [reminder] = sender.sent
     assert reminder.body.endswith("on Mon 15 Mar 2027 at 10:00.")
+
+
+async def test_a_walk_in_without_a_phone_is_passed_over_and_blocks_nobody(
+    session: AsyncSession, database: Database, clock: FixedClock
+) -> None:
+    # given a walk-in who gave no phone, added before the session began, and a booking
+    _, schedule = await doctor_with_schedule(session, NEW_YORK)
+    await make_appointment(session, schedule, MON_15_MAR_2027, is_walk_in=True, patient_phone=None)
+    booked = await make_appointment(session, schedule, MON_15_MAR_2027)
+    await session.commit()
+    sender = Recorder()
+    # when the worker polls on the morning of the session
+    clock.set(at(NEW_YORK, MON_15_MAR_2027, 9))
+    queued = await worker_step(database, clock, sender)
+    # then only the booking was reminded
+    assert queued == 1
+    assert [message.recipient for message in sender.sent] == [booked.patient_phone]
