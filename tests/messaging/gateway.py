@@ -4,7 +4,7 @@ It takes what the webhook sender POSTs (resolvers/messaging/senders.py), one req
 connection, and records each message's id and Idempotency-Key. It can be slow (a delay
 before each answer, so a kill lands mid-batch), hold one request unanswered until the
 sender's connection drops (the message in flight when a worker is killed), and hold the
-first request until a second one is open beside it (proof that two workers overlapped).
+first request until a second one is open beside it (so that two workers surely overlap).
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+
+from resolvers.messaging.senders import WEBHOOK_TIMEOUT_SECONDS
+
+# Below the webhook sender's timeout, so the held first request is still answered in time.
+COMPANY_WAIT_SECONDS = WEBHOOK_TIMEOUT_SECONDS - 2
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class Received:
 class Gateway:
     delay: float = 0.0  # seconds before each answer
     hold_request: int | None = None  # the n-th request (1-based) is never answered
-    wait_for_company: bool = False  # the first request is answered once a second is open
+    wait_for_company: bool = False  # the first request waits (a while) for a second one
     received: list[Received] = field(default_factory=list)
     held: asyncio.Event = field(default_factory=asyncio.Event)
     overlapped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,9 +84,10 @@ class Gateway:
                 await reader.read()  # until the sender's connection goes away
                 return
             if self.wait_for_company and len(self.received) == 1:
-                # Answered anyway after a minute: the test then finds overlapped unset.
+                # Answered anyway before the sender gives up, so a late second worker costs
+                # no retry; any two requests open at once later still count as overlapping.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(60):
+                    async with asyncio.timeout(COMPANY_WAIT_SECONDS):
                         await self.overlapped.wait()
             await asyncio.sleep(self.delay)
             writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
