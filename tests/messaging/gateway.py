@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from resolvers.messaging.senders import WEBHOOK_TIMEOUT_SECONDS
 
-# Below the webhook sender's timeout, so the held first request is still answered in time.
-COMPANY_WAIT_SECONDS = WEBHOOK_TIMEOUT_SECONDS - 2
+# Well below the webhook sender's timeout, so the held request is answered in time even
+# on a loaded machine.
+COMPANY_WAIT_SECONDS = WEBHOOK_TIMEOUT_SECONDS / 3
 
 
 @dataclass(frozen=True)

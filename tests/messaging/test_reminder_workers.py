@@ -145,7 +145,7 @@ async def test_two_workers_at_once_queue_and_send_each_reminder_once(
     # given thirty due reminders, none queued yet, and a gateway that answers its first
     # request only once a second one is open beside it (so the workers surely overlap)
     booked = await due_bookings(session, 30)
-    gateway.delay = 0.05
+    gateway.delay = 0.1
     gateway.wait_for_company = True
     log = tmp_path / "workers.log"
     # when two workers start together and run until nothing is due
@@ -156,9 +156,10 @@ async def test_two_workers_at_once_queue_and_send_each_reminder_once(
     assert gateway.overlapped.is_set()
     reminders = await outbox(session)
     assert sorted(appointment for _, appointment, _, _ in reminders) == booked
+    errors = (await session.scalars(select(Notification.last_error).distinct())).all()
     assert [(status, attempts) for _, _, status, attempts in reminders] == [
         (NotificationStatus.SENT, 1)
-    ] * 30
+    ] * 30, (errors, log.read_text())
     assert gateway.repeated() == {}
     assert len(gateway.received) == 30
     phones = set((await session.scalars(select(Appointment.patient_phone))).all())

@@ -154,6 +154,7 @@ async def test_the_message_names_doctor_clinic_address_date_time_and_queue_numbe
         appointment = await make_appointment(session, schedule, MON_15_MAR_2027)
     await session.commit()
     sender = Recorder()
+    updated_at = appointment.updated_at
     # when
     clock.set(at(NEW_YORK, MON_15_MAR_2027 - timedelta(days=1), 18))
     await worker_step(database, clock, sender)
@@ -164,6 +165,10 @@ async def test_the_message_names_doctor_clinic_address_date_time_and_queue_numbe
         " 12 Park Street, Kolkata, on Mon 15 Mar 2027 at 10:00."
     )
     assert len(sender.sent) == 3
+    # and the appointment says when its reminder was queued, the booking itself unchanged
+    await session.refresh(appointment)
+    assert appointment.reminder_queued_at == clock.now()
+    assert appointment.updated_at == updated_at
 
 
 async def test_booked_after_18_00_the_evening_before_is_reminded_at_once(
