@@ -36,6 +36,15 @@ class LiveState(StrEnum):
     ENDED = "ENDED"
 
 
+class WaitlistStatus(StrEnum):
+    """A waitlist entry's state: waiting, booked into a freed seat, left, or out of time."""
+
+    WAITING = "WAITING"
+    PROMOTED = "PROMOTED"
+    LEFT = "LEFT"
+    EXPIRED = "EXPIRED"
+
+
 class OtpPurpose(StrEnum):
     REGISTER_DOCTOR = "REGISTER_DOCTOR"
     RESET_PASSWORD = "RESET_PASSWORD"

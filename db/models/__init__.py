@@ -16,6 +16,7 @@ from db.models.feeds import CalendarFeedState
 from db.models.messaging import Notification, OtpChallenge, OtpSendCount
 from db.models.platform import RequestBudget
 from db.models.scheduling import Schedule, ScheduleRecord, Vacation, VacationSchedule
+from db.models.waitlist import WaitlistEntry
 from db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "SessionSeats",
     "Vacation",
     "VacationSchedule",
+    "WaitlistEntry",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
