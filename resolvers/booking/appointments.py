@@ -20,13 +20,17 @@ from db.enums import (
     NotificationChannel,
     WebhookEvent,
 )
-from db.models import Account, Appointment, Schedule, ScheduleRecord, SessionSeats
+from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.accounts.standing import lock_doctor
 from resolvers.audit.trail import record, safe_text
 from resolvers.booking.manage_tokens import parse_public_id, token_matches
+from resolvers.booking.promotion import fill_from_waitlist
+from resolvers.booking.wording import describe_session as describe_session
+from resolvers.booking.wording import session_start as session_start
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
-from resolvers.platform.calendar import local_instant, today_in
+from resolvers.platform.calendar import today_in
+from resolvers.platform.changes import SessionKey, announce
 from resolvers.platform.errors import NotAllowed, NotFound
 from resolvers.platform.keys import Keyring
 from resolvers.platform.outbox import enqueue, enqueue_webhook_events
@@ -58,41 +62,37 @@ class AppointmentUpdated:
     appointment: Appointment
 
 
-def session_start(schedule: ScheduleRecord, doctor: Account, day: date) -> datetime:
-    return local_instant(day, schedule.start_time, ZoneInfo(doctor.time_zone))
-
-
 def can_cancel(status: AppointmentStatus, *, starts_at: datetime, now: datetime) -> bool:
     """A booking can be cancelled while it is BOOKED and its session has not started."""
     return status is AppointmentStatus.BOOKED and now < starts_at
 
 
-def describe_session(schedule: ScheduleRecord, doctor: Account, day: date) -> str:
-    """A session as a patient's SMS names it (the doctor's words bounded, links removed)."""
-    starts = session_start(schedule, doctor, day).astimezone(ZoneInfo(doctor.time_zone))
-    return messages.fill(
-        messages.SESSION,
-        doctor=doctor.name or "",
-        place=schedule.clinic_name or schedule.medical_shop or "",
-        address=schedule.address,
-        day=f"{starts:%a %d %b %Y}",
-        start=f"{starts:%H:%M}",
-    )
+async def release_seats(
+    session: AsyncSession, appointments: Sequence[Appointment], *, now: datetime
+) -> list[Appointment]:
+    """Give back the seats of just-cancelled appointments and hand them to the waitlists.
 
-
-async def release_seats(session: AsyncSession, appointments: Sequence[Appointment]) -> None:
-    """Give back the seats of just-cancelled appointments (one UPDATE per session).
-
-    In (schedule id, session date) order: step 4 of resolvers/accounts/standing.py.
+    One UPDATE per session, in (schedule id, session date) order: step 4 of
+    resolvers/accounts/standing.py. While that UPDATE holds the session's seat row, the
+    first WAITING entries take the freed seats (resolvers/booking/promotion.py). Each
+    session is announced: its counts changed. Returns the appointments promotion made.
     """
+    promoted: list[Appointment] = []
     for (schedule_id, day), count in sorted(
         Counter((a.schedule_id, a.session_date) for a in appointments).items()
     ):
-        await session.execute(
+        booked = await session.scalar(
             update(SessionSeats)
             .where(SessionSeats.schedule_id == schedule_id, SessionSeats.session_date == day)
             .values(booked_count=SessionSeats.booked_count - count)
+            .returning(SessionSeats.booked_count)
         )
+        if booked is not None:
+            promoted += await fill_from_waitlist(
+                session, schedule_id=schedule_id, day=day, booked=booked, most=count, now=now
+            )
+        await announce(session, SessionKey(schedule_id, day))
+    return promoted
 
 
 async def future_booked(
@@ -192,7 +192,7 @@ async def cancel_booked(
         now=now,
     )
     await session.flush()
-    await release_seats(session, appointments)
+    await release_seats(session, appointments, now=now)
     return len(appointments)
 
 

@@ -28,7 +28,6 @@ from db.enums import (
     WebhookEvent,
 )
 from db.models import Account, Appointment, Schedule, SessionSeats
-from resolvers.booking.appointments import describe_session
 from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.booking.manage_tokens import derive_token, deriving_key, hash_token, new_salt
 from resolvers.booking.results import (
@@ -42,6 +41,7 @@ from resolvers.booking.results import (
     SessionFull,
 )
 from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
+from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.calendar import (
     Occurrence,
@@ -83,6 +83,7 @@ class BookingRequest:
 def check_request(
     request: BookingRequest, *, default_country_code: str, now: datetime
 ) -> BookingRequest | ValidationFailed:
+    """The request with its fields checked and tidied (one-line name, E.164 phone), or why not."""
     problems = Problems()
     if (outside := outside_window(request.day, now=now)) is not None:
         problems.add("date", FieldProblem.OUT_OF_RANGE, outside)
@@ -184,6 +185,7 @@ async def facts_of(session: AsyncSession, schedule: Schedule, day: date) -> Sess
 async def bookable_schedule(
     session: AsyncSession, schedule_id: int
 ) -> tuple[Schedule, Account] | None:
+    """An active schedule of an active doctor, with the doctor, held FOR SHARE; else None."""
     row = (
         await session.execute(
             select(Schedule, Account)
@@ -204,6 +206,7 @@ async def bookable_schedule(
 
 
 async def find_duplicate(session: AsyncSession, request: BookingRequest) -> Appointment | None:
+    """The patient's (phone and name) BOOKED place in the request's session, if any."""
     return await session.scalar(
         select(Appointment).where(
             Appointment.schedule_id == request.schedule_id,
@@ -319,6 +322,7 @@ async def _attempt(
 
 
 def refusal_of(current: Occurrence) -> BookingResult | None:
+    """The answer for a session that cannot be booked now (FULL included); None when OPEN."""
     times = current.times
     if current.status is SessionStatus.ON_VACATION:
         assert current.vacation_until is not None

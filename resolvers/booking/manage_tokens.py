@@ -6,6 +6,11 @@ can be derived again for an idempotent retry of the booking (which must answer
 what the first request answered), while the table alone reveals nothing usable.
 New tokens use the current key; a token stays valid while the key that derived
 it is listed (current or previous).
+
+A waitlist entry's token is made the same way over the entry's id. When the entry is
+promoted, its appointment keeps the entry's token: the appointment's salt column then
+names the entry (``MMW-<id>:<salt>``), so the token is derived again as the entry's was
+and key rotation ends it like any other.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from resolvers.platform.keys import Key, Keyring
 from resolvers.platform.text import ascii_number
 
 PUBLIC_ID_PREFIX = "MMA-"
+ENTRY_PREFIX = "MMW-"
 
 
 def new_salt() -> str:
@@ -27,8 +33,31 @@ def new_salt() -> str:
 
 
 def derive_token(*, key: Key, appointment_id: int, salt: str) -> str:
-    digest = key.mac(f"manage:{appointment_id}:{salt}")
+    return _encoded(key.mac(f"manage:{appointment_id}:{salt}"))
+
+
+def derive_entry_token(*, key: Key, entry_id: int, salt: str) -> str:
+    """A waitlist entry's token: its own namespace, so it never equals an appointment's."""
+    return _encoded(key.mac(f"waitlist:{entry_id}:{salt}"))
+
+
+def promoted_salt(*, entry_id: int, salt: str) -> str:
+    """The salt an appointment stores when the entry's token manages it."""
+    return f"{ENTRY_PREFIX}{entry_id}:{salt}"
+
+
+def _encoded(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _token_of(appointment: Appointment, salt: str, key: Key) -> str:
+    """The appointment's token under ``key``: its own, or the entry's it was promoted from."""
+    entry, separator, entry_salt = salt.partition(":")
+    if separator and entry.startswith(ENTRY_PREFIX):
+        entry_id = ascii_number(entry[len(ENTRY_PREFIX) :], max_digits=17)
+        if entry_id is not None:
+            return derive_entry_token(key=key, entry_id=entry_id, salt=entry_salt)
+    return derive_token(key=key, appointment_id=appointment.id, salt=salt)
 
 
 def hash_token(token: str) -> str:
@@ -42,7 +71,7 @@ def deriving_key(appointment: Appointment, *, keyring: Keyring) -> Key | None:
         return None
     return keyring.matching_key(
         appointment.manage_token_hash,
-        lambda key: hash_token(derive_token(key=key, appointment_id=appointment.id, salt=salt)),
+        lambda key: hash_token(_token_of(appointment, salt, key)),
     )
 
 

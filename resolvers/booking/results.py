@@ -74,7 +74,9 @@ class NotAScheduledDate:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateBooking:
-    existing: Appointment
+    """The patient already holds a place: a booking, or (``existing`` None) a waitlist entry."""
+
+    existing: Appointment | None
     message: str = "This patient is already booked into this session."
 
 

@@ -68,6 +68,21 @@ SESSION = Template("session", "{doctor} at {place}, {address}, on {day} at {star
 BOOKED = Template("booked", "Booked: {public_id}, queue #{queue_number}, with {session}.")
 # The evening before (or at once when booked later): resolvers/messaging/reminders.py.
 REMINDER = Template("reminder", "Reminder: {public_id}, queue #{queue_number}, with {session}.")
+# A waitlist entry booked into a freed seat: its manage token now manages the booking.
+PROMOTED = Template(
+    "promoted",
+    "A seat freed up: waitlist {entry_id} is now booked as {public_id}, queue #{queue_number},"
+    " with {session}.",
+)
+WAITLISTED = Template(
+    "waitlisted",
+    "Waitlist {entry_id}: you are #{position} in line for {session}. We text you if a seat"
+    " frees up.",
+)
+WAITLIST_EXPIRED = Template(
+    "waitlist_expired",
+    "Waitlist {entry_id}: booking has closed for {session} and no seat freed up for you.",
+)
 SESSION_CHANGED = Template(
     "session_changed",
     "Changed: your appointment {public_id} (queue #{queue_number}) is now with {session}.",

@@ -20,7 +20,9 @@ from db.enums import (
 from db.models import Account, Schedule
 from resolvers.accounts.standing import lock_doctor
 from resolvers.audit.trail import record, safe_text
-from resolvers.booking.appointments import cancel_booked, describe_session, future_booked
+from resolvers.booking.appointments import cancel_booked, future_booked
+from resolvers.booking.promotion import fill_after_raise
+from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import Slot, WeeklyPattern, find_conflicts, slot_of
@@ -212,7 +214,10 @@ async def update_schedule(
             message = f"Patients are booked on {days}, which these weeks leave out; cancel first."
             return ValidationFailed((FieldError("weeksOfMonth", FieldProblem.CONFLICT, message),))
         moved = time_or_place(fields_of(schedule)) != time_or_place(checked)
+        previous_limit = schedule.patient_limit
         apply(schedule, checked)
+        # More seats: the waitlists' first entries take them in this transaction.
+        await fill_after_raise(session, schedule=schedule, previous_limit=previous_limit, now=now)
         if moved:
             for appointment in booked:
                 if appointment.patient_phone is None:  # a walk-in, never BOOKED

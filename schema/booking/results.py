@@ -58,10 +58,13 @@ class NotAScheduledDate(UserError):
     )
 
 
-@answers(booking.DuplicateBooking, existing=Appointment.from_model)
+@answers(booking.DuplicateBooking, existing=optional(Appointment.from_model))
 @strawberry.type
 class DuplicateBooking(UserError):
-    existing: Appointment
+    existing: Appointment | None = strawberry.field(
+        description="The booking the patient holds in this session; null when what they hold "
+        "is a place on its waitlist."
+    )
 
 
 @answers(appointments.AppointmentCancelled, appointment=Appointment.from_model)
