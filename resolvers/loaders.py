@@ -12,7 +12,11 @@ from __future__ import annotations
 from functools import cached_property
 
 from db.session import RequestSession
-from resolvers.booking.loaders import ScheduleByIdLoader, SessionFactsByScheduleWindowLoader
+from resolvers.booking.loaders import (
+    AppointmentByIdLoader,
+    ScheduleByIdLoader,
+    SessionFactsByScheduleWindowLoader,
+)
 from resolvers.catalogue.loaders import (
     AccountByIdLoader,
     ActiveDoctorCountByCategoryIdLoader,
@@ -78,3 +82,7 @@ class Loaders:
     @cached_property
     def board_by_session(self) -> BoardBySessionLoader:
         return BoardBySessionLoader(self._db)
+
+    @cached_property
+    def appointment_by_id(self) -> AppointmentByIdLoader:
+        return AppointmentByIdLoader(self._db)

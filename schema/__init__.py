@@ -39,6 +39,8 @@ from schema.platform.user_errors import (
 )
 from schema.scheduling.mutations import SchedulingMutation
 from schema.scheduling.queries import SchedulingQuery
+from schema.waitlist.mutations import WaitlistMutation
+from schema.waitlist.queries import WaitlistQuery
 from schema.webhooks.mutations import WebhooksMutation
 from schema.webhooks.queries import WebhooksQuery
 
@@ -51,6 +53,7 @@ QUERIES: tuple[type, ...] = (
     LiveQuery,
     AuditQuery,
     WebhooksQuery,
+    WaitlistQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
@@ -59,6 +62,7 @@ MUTATIONS: tuple[type, ...] = (
     BookingMutation,
     FeedsMutation,
     WebhooksMutation,
+    WaitlistMutation,
 )
 
 # Root fields that cost money each time they run: a document may select each once.

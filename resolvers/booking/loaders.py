@@ -1,4 +1,4 @@
-"""Booking's loaders: schedules by id; vacations and booked seats per schedule and window."""
+"""Booking's loaders: schedules and appointments by id; vacations and seats per schedule window."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from datetime import date
 from sqlalchemy import BigInteger, Integer, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Schedule, ScheduleRecord, SessionSeats, Vacation, VacationSchedule
+from db.models import (
+    Appointment,
+    Schedule,
+    ScheduleRecord,
+    SessionSeats,
+    Vacation,
+    VacationSchedule,
+)
 from resolvers.platform.calendar import VacationSpan
 from resolvers.platform.loading import SessionLoader, by_key
 
@@ -37,6 +44,17 @@ class ScheduleByIdLoader(SessionLoader[int, ScheduleRecord | None]):
         async with self.db.use() as session:
             schedules = (await session.scalars(select(Schedule).where(Schedule.id.in_(keys)))).all()
         return by_key(keys, {schedule.id: schedule for schedule in schedules})
+
+
+class AppointmentByIdLoader(SessionLoader[int, Appointment | None]):
+    """Appointments by id (a promoted waitlist entry's booking): entities."""
+
+    async def batch_load_fn(self, keys: list[int]) -> list[Appointment | None]:
+        async with self.db.use() as session:
+            found = (
+                await session.scalars(select(Appointment).where(Appointment.id.in_(keys)))
+            ).all()
+        return by_key(keys, {appointment.id: appointment for appointment in found})
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ from resolvers.messaging.reminders import queue_due_reminders
 from resolvers.messaging.senders import DeliveryError, Message, Sender
 from resolvers.platform.calendar import local_instant
 from resolvers.platform.clock import Clock
+from resolvers.waitlist.expiry import BATCH_SIZE as EXPIRY_BATCH_SIZE
+from resolvers.waitlist.expiry import expire_waiting
 from resolvers.webhooks.delivery import BATCH_SIZE as WEBHOOK_BATCH_SIZE
 from resolvers.webhooks.delivery import Dispatcher, deliver_due_webhooks
 
@@ -160,6 +162,21 @@ def _message(notification: Notification) -> Message:
     )
 
 
+async def _expire_waitlists(database: Database, clock: Clock, *, once: bool) -> bool:
+    """Expire the waitlist entries whose booking closed; True when a whole batch went."""
+    try:
+        async with database.session() as session:
+            expired = await expire_waiting(session=session, now=clock.now())
+    except Exception:
+        logger.exception("waitlist expiry step failed")
+        if once:
+            raise
+        return False
+    if expired:
+        logger.info("waitlist entries expired: %s", expired)
+    return expired >= EXPIRY_BATCH_SIZE
+
+
 async def run_worker(
     *,
     database: Database,
@@ -172,9 +189,10 @@ async def run_worker(
 ) -> DeliveryReport:
     """Deliver until stopped (or, with once, until nothing is due); returns the totals.
 
-    Each step first queues the reminders that have come due, then delivers the outbox;
-    with a webhook dispatcher it also delivers due webhooks, from the same loop, each in
-    a transaction of its own.
+    Each step first queues the reminders that have come due and expires the waitlist
+    entries whose session's booking has closed (queueing their SMS), then delivers the
+    outbox; with a webhook dispatcher it also delivers due webhooks, from the same loop,
+    each in a transaction of its own.
     """
     totals = DeliveryReport()
     while not stop.is_set():
@@ -190,6 +208,7 @@ async def run_worker(
             reminders_busy = queued >= REMINDER_BATCH_SIZE
             if queued:
                 logger.debug("reminders queued: %s", queued)
+        expiry_busy = await _expire_waitlists(database, clock, once=once)
         try:
             async with database.session() as session:
                 report = await deliver_due(session=session, sender=sender, now=clock.now())
@@ -222,7 +241,7 @@ async def run_worker(
         )
         if report.claimed:
             logger.debug("delivered: %s", report)
-        if report.claimed >= BATCH_SIZE or hooks_busy or reminders_busy:
+        if report.claimed >= BATCH_SIZE or hooks_busy or reminders_busy or expiry_busy:
             continue  # more may be waiting: no pause
         if once:
             break

@@ -20,8 +20,8 @@ from db.models import Account, Schedule, SessionSeats, WaitlistEntry
 from resolvers.booking.book import (
     BookingRequest,
     bookable_schedule,
-    checked_request,
-    duplicate_of,
+    check_request,
+    find_duplicate,
     refusal_of,
 )
 from resolvers.booking.loaders import SessionFacts
@@ -80,7 +80,7 @@ async def join_waitlist(
     default_country_code: str,
 ) -> JoinWaitlistResult:
     # The waitlist keeps no idempotency key: a retry is answered DuplicateBooking.
-    checked = checked_request(
+    checked = check_request(
         BookingRequest(
             schedule_id=request.schedule_id,
             day=request.day,
@@ -165,7 +165,7 @@ async def _join(
                 session, schedule=schedule, zone=zone_of(doctor), day=day, now=now
             )
         )
-    existing = await duplicate_of(session, request)
+    existing = await find_duplicate(session, request)
     if existing is not None or await _waiting(session, request):
         await savepoint.rollback()
         if existing is not None:

@@ -22,6 +22,7 @@ DOMAINS = (
     "audit",
     "webhooks",
     "live",
+    "waitlist",
 )
 
 
