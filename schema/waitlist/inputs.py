@@ -26,5 +26,9 @@ class JoinWaitlistInput:
 
     def to_resolver(self) -> book.BookingRequest:
         return convert(
-            self, book.BookingRequest, schedule_id=int_id(self.schedule_id), day=self.date
+            self,
+            book.BookingRequest,
+            schedule_id=int_id(self.schedule_id),
+            day=self.date,
+            idempotency_key=None,
         )
