@@ -63,10 +63,15 @@ class FullSession:
 
 
 async def full_session(
-    session: AsyncSession, *, seats: int = 2, day: date = DEC_3, **schedule: Any
+    session: AsyncSession,
+    *,
+    seats: int = 2,
+    day: date = DEC_3,
+    doctor: Account | None = None,
+    **schedule: Any,
 ) -> FullSession:
-    """A session of an active doctor with every seat booked (queue numbers 1..seats)."""
-    doctor = await make_doctor(session, name="Dr. Asha Rao")
+    """A session of an active doctor (a new one unless given) with every seat booked."""
+    doctor = doctor or await make_doctor(session, name="Dr. Asha Rao")
     made = await make_schedule(session, doctor, patient_limit=seats, **schedule)
     booked = [
         await make_appointment(session, made, day, manage_token=APPOINTMENT_TOKEN)
@@ -108,8 +113,6 @@ async def make_entry(
 async def entries_of(session: AsyncSession) -> list[WaitlistEntry]:
     """Every entry as stored now, in id order (a fresh read)."""
     query = (
-        select(WaitlistEntry)
-        .order_by(WaitlistEntry.id)
-        .execution_options(populate_existing=True)
+        select(WaitlistEntry).order_by(WaitlistEntry.id).execution_options(populate_existing=True)
     )
     return list((await session.scalars(query)).all())
