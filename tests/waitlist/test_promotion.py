@@ -60,7 +60,7 @@ async def test_a_patients_cancellation_books_the_first_in_line_with_the_next_num
     first, _ = await make_entry(
         session, full.schedule, DEC_3, settings=settings, patient_phone=WAITING_PHONE
     )
-    second, _ = await make_entry(session, full.schedule, DEC_3, settings=settings)
+    await make_entry(session, full.schedule, DEC_3, settings=settings)
     await session.commit()
     # when the first booked patient cancels
     body = await cancel(gql, full.booked[0])
