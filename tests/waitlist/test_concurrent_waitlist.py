@@ -64,7 +64,7 @@ async def test_a_hundred_cancellations_promote_the_first_hundred_of_a_hundred_an
     assert [e.status for e in entries] == [WaitlistStatus.PROMOTED] * 100 + [
         WaitlistStatus.WAITING
     ] * 50
-    numbers = dict(
+    numbers: dict[int | None, int] = dict(
         (
             await session.execute(
                 select(Appointment.id, Appointment.queue_number).where(

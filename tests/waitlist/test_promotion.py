@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,7 @@ MY_ENTRY = patients_operation("MyWaitlistEntry")
 WAITING_PHONE = "+919830022222"
 
 
-async def cancel(gql: GraphQLClient, appointment: Appointment) -> dict[str, object]:
+async def cancel(gql: GraphQLClient, appointment: Appointment) -> dict[str, Any]:
     variables = {"publicId": appointment.public_id, "manageToken": APPOINTMENT_TOKEN}
     return await gql(CANCEL_MINE, variables | {"reason": None})
 
