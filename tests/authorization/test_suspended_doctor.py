@@ -110,6 +110,9 @@ PUBLIC_FIELDS = frozenset(
         "resetPassword",
         "bookAppointment",
         "cancelMyAppointment",
+        "joinWaitlist",
+        "myWaitlistEntry",
+        "leaveWaitlist",
     }
 )
 
