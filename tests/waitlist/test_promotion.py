@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, WaitlistStatus
-from db.models import Appointment, SessionSeats
+from db.enums import AppointmentStatus, WaitlistStatus, WebhookEvent
+from db.models import Appointment, SessionSeats, WebhookDelivery
 from db.session import Database
 from resolvers.platform.clock import FixedClock
 from settings import Settings
@@ -28,6 +29,7 @@ from tests.waitlist_support import (
     make_entry,
     patients_operation,
 )
+from tests.webhooks.support import register
 
 CANCEL_MINE = operation("CancelMyAppointment")
 MY_APPOINTMENT = operation("MyAppointment")
@@ -246,3 +248,28 @@ async def test_a_promotion_is_announced_to_the_sessions_listeners(
         assert await asyncio.wait_for(heard.get(), 5) == f"{full.schedule.id}:2026-12-03"
     finally:
         await connection.close()
+
+
+async def test_a_promotion_is_a_booking_for_the_doctors_webhooks(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given a doctor's endpoint for bookings, and a full session with a patient waiting
+    full, token = await doctors_session(session, settings, clock, seats=1)
+    await make_entry(session, full.schedule, DEC_3, settings=settings)
+    await session.commit()
+    await register(gql, token, "https://clinic.example/hooks", events=["APPOINTMENT_BOOKED"])
+    # when a seat frees up
+    await cancel(gql, full.booked[0])
+    # then the new booking is queued for the endpoint like any other, marked as from the line
+    [body] = (
+        await session.scalars(
+            select(WebhookDelivery.body).where(
+                WebhookDelivery.event == WebhookEvent.APPOINTMENT_BOOKED
+            )
+        )
+    ).all()
+    payload = json.loads(body)
+    assert payload["type"] == "appointment.booked"
+    assert payload["data"]["appointment"]["publicId"] == "MMA-2"
+    assert payload["data"]["appointment"]["queueNumber"] == 2
+    assert payload["data"]["fromWaitlist"] is True
