@@ -89,7 +89,7 @@ async def release_seats(
         )
         if booked is not None:
             promoted += await fill_from_waitlist(
-                session, schedule_id=schedule_id, day=day, booked=booked, most=count, now=now
+                session, schedule_id=schedule_id, day=day, booked=booked, now=now
             )
         await announce(session, SessionKey(schedule_id, day))
     return promoted

@@ -16,6 +16,7 @@ purpose) promote nobody.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import and_, exists, func, select
@@ -40,21 +41,16 @@ from resolvers.platform.changes import SessionKey, announce
 from resolvers.platform.outbox import enqueue, enqueue_webhook_events
 from resolvers.platform.webhook_events import appointment_event
 
-# A limit removed altogether: how many of a session's line one edit promotes at most.
-MAX_PROMOTIONS = 1000
-
 
 async def fill_from_waitlist(
-    session: AsyncSession, *, schedule_id: int, day: date, booked: int, most: int, now: datetime
+    session: AsyncSession, *, schedule_id: int, day: date, booked: int, now: datetime
 ) -> list[Appointment]:
-    """Book up to ``most`` WAITING entries, first come first, into the session's free seats.
+    """Book WAITING entries, first come first, into the session's free seats.
 
     ``booked`` is the seat count the caller's lock holds. Entries whose patient already
     holds a BOOKED place in the session are passed over (they expire with the rest).
     """
-    if most < 1:
-        return []
-    line = await _first_waiting(session, schedule_id, day, most)
+    line = await _first_waiting(session, schedule_id, day, booked)
     if not line:
         return []
     found = await _promotable_schedule(session, schedule_id)
@@ -93,9 +89,16 @@ async def fill_from_waitlist(
 
 
 async def _first_waiting(
-    session: AsyncSession, schedule_id: int, day: date, most: int
+    session: AsyncSession, schedule_id: int, day: date, booked: int
 ) -> list[WaitlistEntry]:
-    """The first WAITING entries of the line, locked (a leave or an expiry in flight waits)."""
+    """As many of the line's first WAITING entries as there are free seats, locked (a leave
+    or an expiry in flight waits). Usually none: then this is the only statement."""
+    # LIMIT NULL is no limit: a schedule without a patient limit seats the whole line.
+    free = (
+        select(func.greatest(Schedule.patient_limit - booked, 0))
+        .where(Schedule.id == schedule_id)
+        .scalar_subquery()
+    )
     already_booked = exists().where(
         Appointment.schedule_id == WaitlistEntry.schedule_id,
         Appointment.session_date == WaitlistEntry.session_date,
@@ -115,7 +118,7 @@ async def _first_waiting(
             ~already_booked,
         )
         .order_by(WaitlistEntry.id)
-        .limit(most)
+        .limit(free)
         .with_for_update(of=WaitlistEntry)
     )
     return list(found.all())
@@ -190,43 +193,40 @@ async def _promote(
     return appointment
 
 
-async def fill_after_raise(
+async def fill_free_seats(
     session: AsyncSession,
     *,
-    schedule: Schedule,
-    previous_limit: int | None,
+    schedule_ids: Sequence[int],
     now: datetime,
+    first: date | None = None,
+    last: date | None = None,
 ) -> list[Appointment]:
-    """After a schedule's patient limit went up (or away), promote into the new seats.
-
-    Each session with a line is locked on its seat row, as a release would lock it. The
-    caller holds the schedule row (an edit), so the session reads the new limit.
+    """Promote into seats that became free without a release: a raised (or removed) patient
+    limit, a deleted vacation. Each session with a line is locked on its seat row first, as a
+    release locks it, in (schedule, date) order.
     """
-    limit = schedule.patient_limit
-    if previous_limit is None or (limit is not None and limit <= previous_limit):
-        return []
-    days = (
-        await session.scalars(
-            select(WaitlistEntry.session_date)
-            .where(
-                WaitlistEntry.schedule_id == schedule.id,
-                WaitlistEntry.status == WaitlistStatus.WAITING,
-            )
-            .distinct()
-            .order_by(WaitlistEntry.session_date)
+    query = (
+        select(WaitlistEntry.schedule_id, WaitlistEntry.session_date)
+        .where(
+            WaitlistEntry.schedule_id.in_(list(schedule_ids)),
+            WaitlistEntry.status == WaitlistStatus.WAITING,
         )
-    ).all()
+        .distinct()
+        .order_by(WaitlistEntry.schedule_id, WaitlistEntry.session_date)
+    )
+    if first is not None:
+        query = query.where(WaitlistEntry.session_date >= first)
+    if last is not None:
+        query = query.where(WaitlistEntry.session_date <= last)
     promoted: list[Appointment] = []
-    for day in days:
+    for schedule_id, day in (await session.execute(query)).all():
         booked = await session.scalar(
             select(SessionSeats.booked_count)
-            .where(SessionSeats.schedule_id == schedule.id, SessionSeats.session_date == day)
+            .where(SessionSeats.schedule_id == schedule_id, SessionSeats.session_date == day)
             .with_for_update()
         )
-        if booked is None:
-            continue  # nobody ever booked it, so nobody can be waiting for it
-        most = MAX_PROMOTIONS if limit is None else limit - booked
-        promoted += await fill_from_waitlist(
-            session, schedule_id=schedule.id, day=day, booked=booked, most=most, now=now
-        )
+        if booked is not None:  # else nobody ever booked it, so nobody can be waiting
+            promoted += await fill_from_waitlist(
+                session, schedule_id=schedule_id, day=day, booked=booked, now=now
+            )
     return promoted

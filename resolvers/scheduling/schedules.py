@@ -21,7 +21,7 @@ from db.models import Account, Schedule
 from resolvers.accounts.standing import lock_doctor
 from resolvers.audit.trail import record, safe_text
 from resolvers.booking.appointments import cancel_booked, future_booked
-from resolvers.booking.promotion import fill_after_raise
+from resolvers.booking.promotion import fill_free_seats
 from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
@@ -216,8 +216,10 @@ async def update_schedule(
         moved = time_or_place(fields_of(schedule)) != time_or_place(checked)
         previous_limit = schedule.patient_limit
         apply(schedule, checked)
-        # More seats: the waitlists' first entries take them in this transaction.
-        await fill_after_raise(session, schedule=schedule, previous_limit=previous_limit, now=now)
+        limit = schedule.patient_limit
+        if previous_limit is not None and (limit is None or limit > previous_limit):
+            # More seats: the waitlists' first entries take them in this transaction.
+            await fill_free_seats(session, schedule_ids=[schedule.id], now=now)
         if moved:
             for appointment in booked:
                 if appointment.patient_phone is None:  # a walk-in, never BOOKED

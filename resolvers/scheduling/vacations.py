@@ -16,6 +16,7 @@ from db.models import Account, Appointment, Schedule, Vacation, VacationSchedule
 from resolvers.accounts.standing import lock_doctor, refuse_suspended
 from resolvers.audit.trail import record, safe_text
 from resolvers.booking.appointments import cancel_booked, future_booked
+from resolvers.booking.promotion import fill_free_seats
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import check_window, outside_window
@@ -247,22 +248,37 @@ async def _create(
 
 
 async def delete_vacation(
-    *, session: AsyncSession, doctor: Account, vacation_id: int
+    *, session: AsyncSession, doctor: Account, vacation_id: int, now: datetime
 ) -> VacationDeleted | NotFound:
     """Remove a vacation of the doctor's (its schedule links go with it).
 
     Under the doctor's lock, like every change of theirs (resolvers/accounts/standing.py).
+    Its sessions can be booked again: seats freed while it blocked them go to their
+    waitlists first, in this transaction.
     """
     await lock_doctor(session, doctor)
-    deleted = await session.scalar(
-        delete(Vacation)
-        .where(Vacation.id == vacation_id, Vacation.doctor_id == doctor.id)
-        .returning(Vacation.id)
-    )
+    blocked = (
+        await session.scalars(
+            select(VacationSchedule.schedule_id)
+            .join(Vacation, Vacation.id == VacationSchedule.vacation_id)
+            .where(Vacation.id == vacation_id, Vacation.doctor_id == doctor.id)
+        )
+    ).all()
+    deleted = (
+        await session.execute(
+            delete(Vacation)
+            .where(Vacation.id == vacation_id, Vacation.doctor_id == doctor.id)
+            .returning(Vacation.id, Vacation.start_date, Vacation.end_date)
+        )
+    ).first()
+    if deleted is not None:
+        await fill_free_seats(
+            session, schedule_ids=blocked, first=deleted[1], last=deleted[2], now=now
+        )
     await session.commit()
     if deleted is None:
         return NotFound("No such vacation of yours.")
-    return VacationDeleted(vacation_id=deleted)
+    return VacationDeleted(vacation_id=deleted[0])
 
 
 async def _hit_by(

@@ -16,7 +16,7 @@ from db.session import Database
 from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.conftest import GraphQLClient
-from tests.factories import make_appointment
+from tests.factories import make_appointment, make_vacation
 from tests.operations import operation
 from tests.platform.test_changes import listening
 from tests.scheduling_support import signed_in_doctor, sms_to
@@ -37,6 +37,7 @@ CANCEL_BY_DOCTOR = operation("CancelAppointment")
 UPDATE_SCHEDULE = operation("UpdateSchedule")
 DELETE_SCHEDULE = operation("DeleteSchedule")
 CREATE_VACATION = operation("CreateVacation")
+DELETE_VACATION = operation("DeleteVacation")
 MY_ENTRY = patients_operation("MyWaitlistEntry")
 WAITING_PHONE = "+919830022222"
 
@@ -273,3 +274,21 @@ async def test_a_promotion_is_a_booking_for_the_doctors_webhooks(
     assert payload["data"]["appointment"]["publicId"] == "MMA-2"
     assert payload["data"]["appointment"]["queueNumber"] == 2
     assert payload["data"]["fromWaitlist"] is True
+
+
+async def test_a_deleted_vacation_gives_the_seats_freed_during_it_to_the_line(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given a full session with a patient waiting, then a vacation over it (bookings kept)
+    full, token = await doctors_session(session, settings, clock, seats=2)
+    await make_entry(session, full.schedule, DEC_3, settings=settings)
+    vacation = await make_vacation(session, full.doctor, DEC_3, DEC_3, schedules=[full.schedule])
+    await session.commit()
+    # and a patient cancels during the vacation: nobody is promoted into a session on vacation
+    await cancel(gql, full.booked[0])
+    assert [e.status for e in await entries_of(session)] == [WaitlistStatus.WAITING]
+    # when the doctor deletes the vacation
+    body = await gql(DELETE_VACATION, {"id": str(vacation.id)}, token=token)
+    # then the seat freed meanwhile goes to the first in line, not to whoever books next
+    assert body["data"]["deleteVacation"]["__typename"] == "VacationDeleted"
+    assert [e.status for e in await entries_of(session)] == [WaitlistStatus.PROMOTED]
