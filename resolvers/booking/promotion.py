@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import (
@@ -94,11 +94,12 @@ async def _first_waiting(
     """As many of the line's first WAITING entries as there are free seats, locked (a leave
     or an expiry in flight waits). Usually none: then this is the only statement."""
     # LIMIT NULL is no limit: a schedule without a patient limit seats the whole line.
-    free = (
-        select(func.greatest(Schedule.patient_limit - booked, 0))
-        .where(Schedule.id == schedule_id)
-        .scalar_subquery()
+    # (Not GREATEST alone: it ignores a NULL and would answer 0.)
+    seats = case(
+        (Schedule.patient_limit.is_(None), null()),
+        else_=func.greatest(Schedule.patient_limit - booked, 0),
     )
+    free = select(seats).where(Schedule.id == schedule_id).scalar_subquery()
     already_booked = exists().where(
         Appointment.schedule_id == WaitlistEntry.schedule_id,
         Appointment.session_date == WaitlistEntry.session_date,

@@ -158,6 +158,29 @@ async def test_a_raised_patient_limit_promotes_exactly_the_new_seats(
     assert list(numbers) == [1, 2, 3, 4]
 
 
+async def test_a_limit_removed_altogether_seats_the_whole_line(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given a full one-seat session with three waiting
+    full, token = await doctors_session(session, settings, clock, seats=1)
+    for n in range(3):
+        await make_entry(
+            session, full.schedule, DEC_3, settings=settings, patient_phone=f"+91983004444{n}"
+        )
+    await session.commit()
+    # when the doctor removes the limit
+    body = await gql(
+        UPDATE_SCHEDULE, {"id": str(full.schedule.id), "input": {"patientLimit": None}}, token=token
+    )
+    # then everyone in line is booked, numbers 2 to 4
+    assert body["data"]["updateSchedule"]["__typename"] == "ScheduleUpdated"
+    assert [e.status for e in await entries_of(session)] == [WaitlistStatus.PROMOTED] * 3
+    seats = await session.get(SessionSeats, (full.schedule.id, DEC_3))
+    assert seats is not None
+    await session.refresh(seats)
+    assert (seats.booked_count, seats.last_queue_number) == (4, 4)
+
+
 async def test_emptying_a_session_on_purpose_promotes_nobody(
     gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
 ) -> None:
