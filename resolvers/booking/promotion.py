@@ -1,7 +1,8 @@
 """Waitlist promotion: a freed seat goes to the first WAITING entry, in the same transaction.
 
 Every path that frees or adds seats calls ``fill_from_waitlist`` while it holds the
-session's ``session_seats`` row lock (a release's UPDATE, or a raised limit's FOR UPDATE).
+session's ``session_seats`` row lock: a release's UPDATE (appointments.release_seats), or
+the FOR UPDATE of ``fill_free_seats`` after a raised limit or a deleted vacation.
 Joining the waitlist takes that lock too before it inserts, so entries get their ids, and
 so their places in line, in the order promotion sees them: no entry is passed over by a
 later one, and no seat is given twice. A promotion books like a booking does: the seat
