@@ -1,7 +1,7 @@
 """Waitlist entries of full sessions: one line per session, one wait per patient.
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-03 11:45:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
