@@ -19,6 +19,7 @@ from schema.booking.queries import BookingQuery
 from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.feeds.mutations import FeedsMutation
+from schema.live.mutations import LiveMutation
 from schema.live.queries import LiveQuery
 from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import FastPathSchema
@@ -60,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     CatalogueMutation,
     SchedulingMutation,
     BookingMutation,
+    LiveMutation,
     FeedsMutation,
     WebhooksMutation,
     WaitlistMutation,

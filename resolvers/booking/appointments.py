@@ -20,7 +20,13 @@ from db.enums import (
     NotificationChannel,
     WebhookEvent,
 )
-from db.models import Account, Appointment, Schedule, SessionSeats
+from db.models import (
+    Account,
+    Appointment,
+    LiveSession,
+    Schedule,
+    SessionSeats,
+)
 from resolvers.accounts.standing import lock_doctor
 from resolvers.audit.trail import record, safe_text
 from resolvers.booking.manage_tokens import parse_public_id, token_matches
@@ -49,6 +55,8 @@ _NEXT_STATUSES = {
     AppointmentStatus.ARRIVED: {AppointmentStatus.COMPLETED},
     # A patient marked absent who turns up late.
     AppointmentStatus.NO_SHOW: {AppointmentStatus.ARRIVED},
+    # Called in by callNext (which alone makes IN_CONSULTATION): done here or by the next call.
+    AppointmentStatus.IN_CONSULTATION: {AppointmentStatus.COMPLETED},
 }
 
 
@@ -376,6 +384,11 @@ async def set_appointment_status(
         if refusal is None:
             previous = appointment.status
             appointment.status = status
+            if status is AppointmentStatus.COMPLETED:
+                appointment.completed_at = now
+            if previous is AppointmentStatus.IN_CONSULTATION:
+                await _nobody_inside(session, appointment, now=now)
+            await announce(session, SessionKey(appointment.schedule_id, appointment.session_date))
             await enqueue_webhook_events(
                 session,
                 [
@@ -394,6 +407,22 @@ async def set_appointment_status(
     return AppointmentUpdated(appointment) if refusal is None else NotAllowed(refusal)
 
 
+async def _nobody_inside(session: AsyncSession, appointment: Appointment, *, now: datetime) -> None:
+    """The session's board no longer shows this patient as the one being served.
+
+    Under the doctor's lock, which every change of the live row takes first.
+    """
+    await session.execute(
+        update(LiveSession)
+        .where(
+            LiveSession.schedule_id == appointment.schedule_id,
+            LiveSession.session_date == appointment.session_date,
+            LiveSession.now_serving == appointment.queue_number,
+        )
+        .values(now_serving=None, updated_at=now)
+    )
+
+
 def _refusal(
     appointment: Appointment,
     status: AppointmentStatus,
@@ -404,6 +433,8 @@ def _refusal(
 ) -> str | None:
     if status in CANCELLED:
         return "Use cancelAppointment to cancel: it frees the seat and tells the patient."
+    if status is AppointmentStatus.IN_CONSULTATION:
+        return "Use callNext to call a patient in: it keeps one patient in consultation at a time."
     if status not in _NEXT_STATUSES.get(appointment.status, set()):
         return f"An appointment that is {appointment.status.value} cannot become {status.value}."
     today = today_in(ZoneInfo(doctor.time_zone), now)

@@ -50,6 +50,7 @@ from resolvers.platform.calendar import (
     pattern_of,
     zone_of,
 )
+from resolvers.platform.changes import SessionKey, announce
 from resolvers.platform.errors import (
     FieldError,
     FieldProblem,
@@ -406,6 +407,7 @@ async def _book(
         [appointment_event(WebhookEvent.APPOINTMENT_BOOKED, appointment, schedule, doctor)],
         now=now,
     )
+    await announce(session, SessionKey(schedule.id, request.day))
     await savepoint.commit()
     await session.commit()
     # No vacation covers the day (it would have refused), and the seats are as just taken.

@@ -26,7 +26,13 @@ _READ_AHEAD = 4
 
 # Slots that hold what people typed, and the most of each a message carries. The reason
 # slot leaves room for the words the server puts around a doctor's reason (a vacation's).
-FREE_TEXT_LIMITS = {"doctor": 60, "place": 60, "address": 100, "reason": MAX_REASON + 40}
+FREE_TEXT_LIMITS = {
+    "doctor": 60,
+    "place": 60,
+    "address": 100,
+    "reason": MAX_REASON + 40,
+    "notice": 100,
+}
 
 # Links: with a scheme or "www.", or a bare domain ending in a common top-level domain
 # or a two-letter country code (bit.ly/x, pay-here.top, help@clinic.in). Not any
@@ -104,6 +110,30 @@ CANCELLED_BY_DOCTOR_WITH_REASON = Template(
     "cancelled_by_doctor_with_reason",
     "The doctor cancelled appointment {public_id} (queue #{queue_number}) with {session}."
     " Reason: {reason}",
+)
+# The session day (resolvers/live): each at most once per appointment and reason.
+SESSION_STARTED = Template(
+    "session_started",
+    "Started: {session} is under way. Your appointment {public_id} is queue #{queue_number}.",
+)
+DELAYED = Template(
+    "delayed",
+    "Running late: {session} is about {minutes} minutes behind. Your appointment {public_id} "
+    "keeps queue #{queue_number}.",
+)
+DELAYED_WITH_NOTICE = Template(
+    "delayed_with_notice",
+    "Running late: {session} is about {minutes} minutes behind ({notice}). Your appointment "
+    "{public_id} keeps queue #{queue_number}.",
+)
+BACK_ON_TIME = Template(
+    "back_on_time",
+    "On time again: {session} is no longer delayed. Your appointment {public_id} is queue "
+    "#{queue_number}.",
+)
+THIRD_IN_LINE = Template(
+    "third_in_line",
+    "Almost your turn: queue #{queue_number} ({public_id}) at {place}, {ahead} ahead of you.",
 )
 # Not an SMS by itself: the reason stored on each appointment a vacation cancels.
 ON_VACATION = Template("on_vacation", "The doctor is on vacation.")
