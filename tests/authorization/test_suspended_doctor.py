@@ -86,6 +86,11 @@ INTEGRATION_DOCTOR_FIELDS = frozenset(
         "deleteWebhookEndpoint",
     }
 )
+# The session day's mutations (operations/live): tests/live/test_answers.py refuses each
+# to a suspended doctor.
+LIVE_DOCTOR_FIELDS = frozenset(
+    {"startSession", "announceDelay", "callNext", "addWalkIn", "endSession"}
+)
 ANY_ACCOUNT_FIELDS = frozenset({"me", "changePassword"})
 ADMIN_FIELDS = frozenset(
     {
@@ -113,6 +118,7 @@ PUBLIC_FIELDS = frozenset(
         "joinWaitlist",
         "myWaitlistEntry",
         "leaveWaitlist",
+        "liveSession",
     }
 )
 
@@ -246,6 +252,7 @@ def test_every_root_field_is_classified_and_each_doctor_only_one_is_tried() -> N
     groups = (
         DOCTOR_ONLY_FIELDS,
         INTEGRATION_DOCTOR_FIELDS,
+        LIVE_DOCTOR_FIELDS,
         ANY_ACCOUNT_FIELDS,
         ADMIN_FIELDS,
         PUBLIC_FIELDS,

@@ -55,13 +55,20 @@ async def test_a_date_the_schedule_has_no_session_on_is_not_found(
     assert (await desk.do(name, **extra(name)))["__typename"] == "NotFound"
 
 
-@pytest.mark.parametrize("name", ALL)
+def variables_of(name: str, desk: Desk) -> dict[str, object]:
+    if name == "AddWalkIn":
+        walk_in = {"patientName": "Gopal Das", "patientAge": 61, "patientPhone": None}
+        return {"input": {"scheduleId": str(desk.schedule.id), "date": DAY.isoformat()} | walk_in}
+    return {"scheduleId": str(desk.schedule.id), "date": DAY.isoformat()} | extra(name)
+
+
+@pytest.mark.parametrize("name", [*ALL, "AddWalkIn"])
 async def test_a_suspended_doctor_is_forbidden_and_the_public_unauthenticated(
     gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock, name: str
 ) -> None:
     # given
     desk = await open_desk(gql, session, settings=settings, clock=clock)
-    variables = {"scheduleId": str(desk.schedule.id), "date": DAY.isoformat()} | extra(name)
+    variables = variables_of(name, desk)
     token = token_for(desk.doctor, settings=settings, clock=clock)
     anonymous = await gql(live_operation(name), variables)
     desk.doctor.status = DoctorStatus.SUSPENDED
@@ -72,6 +79,7 @@ async def test_a_suspended_doctor_is_forbidden_and_the_public_unauthenticated(
     assert error_code(anonymous) == "UNAUTHENTICATED"
     assert error_code(suspended) == "FORBIDDEN"
     assert await live_rows(session) == 0
+    assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
 
 
 async def test_starting_is_only_for_the_sessions_own_day(
