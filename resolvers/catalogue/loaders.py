@@ -84,6 +84,7 @@ SCHEDULE_COLUMNS = (
     _schedules.booking_closes_hours_before,
     _schedules.fee,
     _schedules.patient_limit,
+    _schedules.consult_minutes,
     _schedules.clinic_name,
     _schedules.medical_shop,
     _schedules.address,

@@ -29,6 +29,7 @@ class ScheduleRow(NamedTuple):
     booking_closes_hours_before: int
     fee: int
     patient_limit: int | None
+    consult_minutes: int
     clinic_name: str | None
     medical_shop: str | None
     address: str

@@ -17,6 +17,8 @@ from resolvers.platform.text import clean_text
 MAX_TEXT = 200
 # The address reaches every patient's SMS about the session (capped there again).
 MAX_ADDRESS = 500
+# A consultation's expected length in minutes (the column's check says the same).
+MIN_CONSULT, MAX_CONSULT = 1, 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,7 @@ class ScheduleFields:
     booking_opens_days_before: int = 7
     booking_closes_hours_before: int = 2
     patient_limit: int | None = None
+    consult_minutes: int = 10
     clinic_name: str | None = None
     medical_shop: str | None = None
     contact_phone: str | None = None
@@ -57,6 +60,7 @@ class SchedulePatch:
     booking_opens_days_before: int | Keep = KEEP
     booking_closes_hours_before: int | Keep = KEEP
     patient_limit: int | Keep | None = KEEP
+    consult_minutes: int | Keep = KEEP
     clinic_name: str | Keep | None = KEEP
     medical_shop: str | Keep | None = KEEP
     contact_phone: str | Keep | None = KEEP
@@ -120,6 +124,12 @@ def validate(
             FieldProblem.OUT_OF_RANGE,
             "Allow at least one patient, or leave it empty for no limit.",
         )
+    if not MIN_CONSULT <= fields.consult_minutes <= MAX_CONSULT:
+        problems.add(
+            "consultMinutes",
+            FieldProblem.OUT_OF_RANGE,
+            f"Between {MIN_CONSULT} and {MAX_CONSULT} minutes.",
+        )
     clinic, shop, address = (
         clean_text(fields.clinic_name),
         clean_text(fields.medical_shop),
@@ -168,6 +178,7 @@ def fields_of(schedule: Schedule) -> ScheduleFields:
         booking_opens_days_before=schedule.booking_opens_days_before,
         booking_closes_hours_before=schedule.booking_closes_hours_before,
         patient_limit=schedule.patient_limit,
+        consult_minutes=schedule.consult_minutes,
         clinic_name=schedule.clinic_name,
         medical_shop=schedule.medical_shop,
         contact_phone=schedule.contact_phone,
@@ -192,6 +203,7 @@ def apply(schedule: Schedule, fields: ScheduleFields) -> None:
     schedule.booking_closes_hours_before = fields.booking_closes_hours_before
     schedule.fee = fields.fee
     schedule.patient_limit = fields.patient_limit
+    schedule.consult_minutes = fields.consult_minutes
     schedule.clinic_name = fields.clinic_name
     schedule.medical_shop = fields.medical_shop
     schedule.address = fields.address

@@ -157,6 +157,7 @@ async def create_schedules(
             booking_closes_hours_before=checked.booking_closes_hours_before,
             fee=checked.fee,
             patient_limit=checked.patient_limit,
+            consult_minutes=checked.consult_minutes,
             clinic_name=checked.clinic_name,
             medical_shop=checked.medical_shop,
             address=checked.address,

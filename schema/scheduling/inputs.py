@@ -34,6 +34,9 @@ class CreateSchedulesInput:
     booking_opens_days_before: int = 7
     booking_closes_hours_before: int = 2
     patient_limit: int | None = strawberry.field(default=None, description="Null: no limit.")
+    consult_minutes: int = strawberry.field(
+        default=10, description="Expected minutes per patient, for estimates (1 to 240)."
+    )
     clinic_name: str | None = None
     medical_shop: str | None = None
     contact_phone: str | None = strawberry.field(
@@ -50,7 +53,14 @@ class CreateSchedulesInput:
 
 # A null for one of these leaves it as it is: a schedule cannot be without them.
 _REQUIRED = frozenset(
-    {"start_time", "fee", "address", "booking_opens_days_before", "booking_closes_hours_before"}
+    {
+        "start_time",
+        "fee",
+        "address",
+        "booking_opens_days_before",
+        "booking_closes_hours_before",
+        "consult_minutes",
+    }
 )
 
 
@@ -66,6 +76,7 @@ class UpdateScheduleInput:
     booking_closes_hours_before: int | None = strawberry.UNSET
     fee: int | None = strawberry.UNSET
     patient_limit: int | None = strawberry.UNSET
+    consult_minutes: int | None = strawberry.UNSET
     clinic_name: str | None = strawberry.UNSET
     medical_shop: str | None = strawberry.UNSET
     address: str | None = strawberry.UNSET

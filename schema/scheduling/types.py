@@ -41,6 +41,10 @@ class Schedule:
     end_time: time | None
     fee: int = strawberry.field(description="In whole units of the local currency.")
     patient_limit: int | None = strawberry.field(description="Null means no limit.")
+    consult_minutes: int = strawberry.field(
+        description="The expected consultation length, for estimates until the doctor's own "
+        "consultations teach a better one."
+    )
     clinic_name: str | None
     medical_shop: str | None
     address: str
@@ -76,6 +80,7 @@ class Schedule:
             end_time=model.end_time,
             fee=model.fee,
             patient_limit=model.patient_limit,
+            consult_minutes=model.consult_minutes,
             clinic_name=model.clinic_name,
             medical_shop=model.medical_shop,
             address=model.address,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -12,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus, DoctorStatus, LiveState
 from db.models import LiveSession
 from resolvers.platform.clock import FixedClock
+from schema.live.types import LiveSession as LiveSessionType
 from settings import Settings
 from tests.conftest import GraphQLClient, StatementLog
 from tests.factories import make_appointment, make_doctor, make_schedule
 from tests.live_support import DAY, STARTS, live_operation
+from tests.operations import operation
 from tests.scheduling_support import signed_in_doctor
 
 LIVE_SESSION = live_operation("LiveSession")
@@ -152,3 +155,98 @@ async def test_a_doctors_queue_with_live_fields_costs_the_same_for_any_size(
     assert [item["position"] for item in listed] == list(range(patients))
     assert all(item["live"]["waitingCount"] == patients for item in listed)
     assert log.count <= 7, log.statements
+
+
+UPDATE_SCHEDULE = operation("UpdateSchedule")
+
+
+async def test_the_schedules_consultation_length_is_set_through_its_edit(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    doctor, token = await signed_in_doctor(session, settings=settings, clock=clock)
+    schedule = await make_schedule(session, doctor)
+    await session.commit()
+    variables = {"scheduleId": str(schedule.id), "date": DAY.isoformat()}
+    # when
+    refused = await gql(
+        UPDATE_SCHEDULE, {"id": str(schedule.id), "input": {"consultMinutes": 0}}, token=token
+    )
+    changed = await gql(
+        UPDATE_SCHEDULE, {"id": str(schedule.id), "input": {"consultMinutes": 7}}, token=token
+    )
+    board = await gql(LIVE_SESSION, variables)
+    # then
+    assert refused["data"]["updateSchedule"]["errors"][0]["field"] == "consultMinutes"
+    assert changed["data"]["updateSchedule"]["__typename"] == "ScheduleUpdated"
+    assert board["data"]["liveSession"]["averageConsultMinutes"] == 7.0
+
+
+DOCTOR_SESSIONS = """
+query DoctorSessions($publicId: String!) {
+  doctor(publicId: $publicId) {
+    sessions(from: "2026-12-01", to: "2026-12-31") {
+      date
+      liveSession { state waitingCount nowServing }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("chambers", [1, 4])
+async def test_a_doctors_sessions_with_their_boards_cost_the_same_for_any_number(
+    gql: GraphQLClient, session: AsyncSession, count_statements: Counter, chambers: int
+) -> None:
+    # given chambers on different weekdays, a booking in each one's first session
+    doctor = await make_doctor(session)
+    for weekday in range(chambers):
+        schedule = await make_schedule(session, doctor, weekday=weekday)
+        first = next(
+            day for day in (DAY + timedelta(days=n) for n in range(7)) if day.weekday() == weekday
+        )
+        await make_appointment(session, schedule, first, patient_name="Secret Name")
+    await session.commit()
+    # when
+    with count_statements() as log:
+        body = await gql(DOCTOR_SESSIONS, {"publicId": doctor.public_id})
+    # then
+    listed = body["data"]["doctor"]["sessions"]
+    assert sum(item["liveSession"]["waitingCount"] for item in listed) == chambers
+    assert all(item["liveSession"]["state"] == "NOT_STARTED" for item in listed)
+    assert "Secret Name" not in str(body)
+    assert log.count <= 8, log.statements
+
+
+def test_the_public_board_has_no_field_for_a_name_or_a_phone() -> None:
+    fields = {field.name for field in dataclasses.fields(LiveSessionType)}
+    assert fields == {
+        "state",
+        "started_at",
+        "ended_at",
+        "delay_minutes",
+        "notice",
+        "now_serving",
+        "waiting_count",
+        "average_consult_minutes",
+        "updated_at",
+    }
+
+
+@pytest.mark.parametrize("patients", [1, 15])
+async def test_the_patients_place_costs_the_same_in_any_queue(
+    gql: GraphQLClient, session: AsyncSession, count_statements: Counter, patients: int
+) -> None:
+    # given
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor, patient_limit=None)
+    for _ in range(patients):
+        await make_appointment(session, schedule, DAY)
+    mine = await make_appointment(session, schedule, DAY, manage_token=TOKEN)
+    await session.commit()
+    # when
+    with count_statements() as log:
+        body = await gql(MY_PLACE, {"publicId": mine.public_id, "manageToken": TOKEN})
+    # then
+    assert body["data"]["myAppointment"]["position"] == patients
+    assert log.count <= 6, log.statements

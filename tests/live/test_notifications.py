@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +54,7 @@ async def test_each_mutation_is_heard_once_after_it_commits(
 ) -> None:
     # given
     key = f"{desk.schedule.id}:{DAY.isoformat()}"
-    steps = [
+    steps: list[Callable[[], Awaitable[object]]] = [
         lambda: desk.do("StartSession"),
         lambda: desk.do("AnnounceDelay", minutes=20, notice=None),
         lambda: desk.walk_in("Gopal Das"),
