@@ -48,19 +48,31 @@ class OwnSession:
         await self.savepoint.commit()
         await session.commit()
 
+    async def finish(self, session: AsyncSession, *, changed: bool) -> Board:
+        """Commit the action and answer the board; an action that changed nothing keeps
+        nothing (not even a live row made for it), so its board is as it was."""
+        if not changed:
+            await self.savepoint.rollback()
+            board = await self.board(session)
+            await session.commit()
+            return board
+        board = await self.board(session)
+        await self.commit(session)
+        return board
+
     async def refuse(self, session: AsyncSession, refusal: R) -> R:
         """End the transaction keeping nothing of the action, and answer the refusal."""
         await self.savepoint.rollback()
         await session.commit()
         return refusal
 
-    @property
-    def key(self) -> SessionKey:
-        return SessionKey(self.schedule.id, self.live.session_date)
+    # Plain values: a rolled-back savepoint expires the rows changed in it.
+    schedule_id: int
+    day: date
 
     @property
-    def day(self) -> date:
-        return self.live.session_date
+    def key(self) -> SessionKey:
+        return SessionKey(self.schedule_id, self.day)
 
     def is_today(self, now: datetime) -> bool:
         return today_in(self.zone, now) == self.day
@@ -80,7 +92,7 @@ class OwnSession:
     async def board(self, session: AsyncSession) -> Board:
         """The board as this transaction sees it (flushed changes included)."""
         await session.flush()
-        found = (await read_boards(session, [(self.schedule.id, self.day)]))[0]
+        found = (await read_boards(session, [(self.schedule_id, self.day)]))[0]
         assert found is not None  # the doctor is active and the session is theirs
         return found
 
@@ -115,6 +127,8 @@ async def own_session(
         occurrence=occurrence,
         zone=zone,
         savepoint=savepoint,
+        schedule_id=schedule.id,
+        day=day,
     )
 
 

@@ -54,16 +54,15 @@ async def start_session(
     if refusal is not None:
         return await own.refuse(session, refusal)
     live = own.live
-    if live.state is LiveState.NOT_STARTED:
+    changed = live.state is LiveState.NOT_STARTED
+    if changed:
         live.state = LiveState.RUNNING
         live.started_at = now
         live.updated_at = now
         await tell_started(session, live, own.schedule, own.doctor, now=now)
         await tell_third_in_line(session, live, own.schedule, now=now)
         await announce(session, own.key)
-    board = await own.board(session)
-    await own.commit(session)
-    return LiveSessionChanged(board)
+    return LiveSessionChanged(await own.finish(session, changed=changed))
 
 
 def _checked_delay(minutes: int, notice: str | None) -> tuple[int, str | None] | ValidationFailed:
@@ -103,15 +102,14 @@ async def announce_delay(
     live = own.live
     before = live.delay_minutes
     minutes, text = checked
-    if (live.delay_minutes, live.notice) != (minutes, text if minutes else None):
+    changed = (live.delay_minutes, live.notice) != (minutes, text if minutes else None)
+    if changed:
         live.delay_minutes = minutes
         live.notice = text if minutes else None
         live.updated_at = now
         await tell_delay(session, live, own.schedule, own.doctor, before=before, now=now)
         await announce(session, own.key)
-    board = await own.board(session)
-    await own.commit(session)
-    return LiveSessionChanged(board)
+    return LiveSessionChanged(await own.finish(session, changed=changed))
 
 
 def _cannot_delay(own: OwnSession, now: datetime) -> NotAllowed | None:
@@ -176,8 +174,7 @@ async def call_next(
         await session.flush()
         await tell_third_in_line(session, live, own.schedule, now=now)
         await announce(session, own.key)
-    board = await own.board(session)
-    await own.commit(session)
+    board = await own.finish(session, changed=bool(changed))
     return QueueEmpty(board) if called is None else Called(appointment=called, live=board)
 
 
@@ -204,7 +201,8 @@ async def end_session(
     live = own.live
     if live.state is LiveState.NOT_STARTED:
         return await own.refuse(session, NotAllowed("This session has not started."))
-    if live.state is not LiveState.ENDED:
+    ending = live.state is not LiveState.ENDED
+    if ending:
         changed: list[tuple[Appointment, AppointmentStatus]] = []
         inside = await _in_consultation(session, own)
         if inside is not None:
@@ -232,6 +230,4 @@ async def end_session(
             session, status_changes(changed, own.schedule, own.doctor), now=now
         )
         await announce(session, own.key)
-    board = await own.board(session)
-    await own.commit(session)
-    return LiveSessionChanged(board)
+    return LiveSessionChanged(await own.finish(session, changed=ending))

@@ -302,3 +302,29 @@ async def test_only_call_next_puts_a_patient_in_consultation(
         .execution_options(populate_existing=True)
     )
     assert completed == clock.now()
+
+
+async def test_a_doctor_not_yet_activated_cannot_run_a_session(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given
+    desk = await open_desk(gql, session, settings=settings, clock=clock)
+    desk.doctor.status = DoctorStatus.PENDING_ACTIVATION
+    await session.commit()
+    # when
+    answer = await desk.do("StartSession")
+    # then
+    assert answer["__typename"] == "NotAllowed"
+    assert await live_rows(session) == 0
+
+
+async def test_an_action_that_changes_nothing_writes_nothing(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given a session nobody has touched
+    desk = await open_desk(gql, session, settings=settings, clock=clock)
+    # when "no delay" is announced for it
+    answer = await desk.do("AnnounceDelay", minutes=0, notice=None)
+    # then
+    assert answer["live"] == {"state": "NOT_STARTED", "delayMinutes": 0, "notice": None}
+    assert await live_rows(session) == 0
