@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -180,4 +181,5 @@ class LiveSession(Base):
     delay_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
     notice: Mapped[str | None] = mapped_column(String(280))
     now_serving: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = updated_at_column()
+    # Set by each action to its own clock's now (no ORM onupdate: one clock for the board).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

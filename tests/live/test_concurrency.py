@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,12 +17,16 @@ from db.models import Appointment, SessionSeats
 from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.booking_support import booking, give_code
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, StatementLog
 from tests.factories import make_appointment
 from tests.live_support import DAY, STARTS, open_desk
 from tests.operations import operation
 
 BOOK = operation("BookAppointment")
+Statements = Callable[..., AbstractContextManager[StatementLog]]
+# Lock, schedule, live row, the two patients, webhooks, "third in line" (at most two new
+# ones a call: a bound, not the queue's length), the NOTIFY and the board's four reads.
+CALL_BUDGET = 22
 
 
 async def test_twenty_simultaneous_calls_call_each_of_five_arrived_patients_once(
@@ -106,3 +113,27 @@ async def test_walk_ins_racing_online_bookings_never_exceed_the_patient_limit(
     seats = await session.get(SessionSeats, (desk.schedule.id, DAY))
     assert seats is not None
     assert (seats.booked_count, seats.last_queue_number) == (10, 10)
+
+
+@pytest.mark.parametrize("waiting", [3, 30])
+async def test_a_call_costs_the_same_for_any_queue_length(
+    gql: GraphQLClient,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+    count_statements: Statements,
+    waiting: int,
+) -> None:
+    # given a running session, one patient inside
+    desk = await open_desk(gql, session, settings=settings, clock=clock, patient_limit=None)
+    for _ in range(waiting):
+        await make_appointment(session, desk.schedule, DAY, status=AppointmentStatus.ARRIVED)
+    await session.commit()
+    await desk.do("StartSession")
+    await desk.do("CallNext")
+    # when
+    with count_statements() as log:
+        called = await desk.do("CallNext")
+    # then
+    assert called["appointment"]["queueNumber"] == 2
+    assert log.count <= CALL_BUDGET, log.statements
