@@ -1,7 +1,9 @@
 """What the session day tells patients (SMS through the outbox) and clinics (webhooks).
 
 Each message has a de-duplication key naming its appointment and reason, so a
-repeated or raced action queues it once (resolvers/platform/outbox.py).
+repeated or raced action queues it once (resolvers/platform/outbox.py); an action's
+messages go in one statement. They are not tied to the appointment's BOOKED state (the
+outbox's ``appointment_id``): they are about a session that has begun.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from db.models import Account, Appointment, LiveSession, Schedule
 from resolvers.booking.appointments import describe_session
 from resolvers.live.estimates import STILL_TO_SEE, QueueEntry, position
 from resolvers.platform import messages
-from resolvers.platform.outbox import WebhookEventDraft, enqueue_once, enqueue_webhook_events
+from resolvers.platform.outbox import (
+    OnceMessage,
+    WebhookEventDraft,
+    enqueue_each_once,
+    enqueue_webhook_events,
+)
 from resolvers.platform.webhook_events import appointment_event, doctor_data
 
 # A change of the announced delay smaller than this is not worth an SMS.
@@ -46,22 +53,29 @@ async def tell_started(
 ) -> None:
     """Every BOOKED patient: the session has started (once each)."""
     where = describe_session(schedule, doctor, live.session_date)
-    for appointment in await _session_appointments(session, live, [AppointmentStatus.BOOKED]):
-        if appointment.patient_phone is None:
-            continue
-        await enqueue_once(
-            session,
-            dedup_key=f"started:{appointment.id}",
-            channel=NotificationChannel.SMS,
-            recipient=appointment.patient_phone,
-            body=messages.fill(
-                messages.SESSION_STARTED,
-                session=where,
-                public_id=appointment.public_id,
-                queue_number=appointment.queue_number,
-            ),
-            now=now,
-        )
+    booked = await _session_appointments(session, live, [AppointmentStatus.BOOKED])
+    await enqueue_each_once(
+        session,
+        [
+            _sms(
+                f"started:{appointment.id}",
+                appointment.patient_phone,
+                messages.fill(
+                    messages.SESSION_STARTED,
+                    session=where,
+                    public_id=appointment.public_id,
+                    queue_number=appointment.queue_number,
+                ),
+            )
+            for appointment in booked
+            if appointment.patient_phone is not None
+        ],
+        now=now,
+    )
+
+
+def _sms(dedup_key: str, recipient: str, body: str) -> OnceMessage:
+    return OnceMessage(dedup_key, NotificationChannel.SMS, recipient, body)
 
 
 async def tell_delay(
@@ -81,6 +95,7 @@ async def tell_delay(
     if abs(live.delay_minutes - before) < DELAY_NOTICE_MINUTES:
         return
     where = describe_session(schedule, doctor, live.session_date)
+    queued: list[OnceMessage] = []
     for appointment in await _session_appointments(session, live, [AppointmentStatus.BOOKED]):
         if appointment.patient_phone is None:
             continue
@@ -97,14 +112,14 @@ async def tell_delay(
         else:
             template = messages.DELAYED
             values["minutes"] = live.delay_minutes
-        await enqueue_once(
-            session,
-            dedup_key=f"delay:{appointment.id}:{live.delay_minutes}",
-            channel=NotificationChannel.SMS,
-            recipient=appointment.patient_phone,
-            body=messages.fill(template, **values),
-            now=now,
+        queued.append(
+            _sms(
+                f"delay:{appointment.id}:{live.delay_minutes}",
+                appointment.patient_phone,
+                messages.fill(template, **values),
+            )
         )
+    await enqueue_each_once(session, queued, now=now)
 
 
 async def tell_third_in_line(
@@ -116,6 +131,7 @@ async def tell_third_in_line(
     )
     queue = [QueueEntry(item.queue_number, item.status) for item in waiting]
     place = schedule.clinic_name or schedule.medical_shop or ""
+    queued: list[OnceMessage] = []
     for appointment in waiting:
         ahead = position(appointment.status, appointment.queue_number, queue, ended=False)
         if (
@@ -125,20 +141,20 @@ async def tell_third_in_line(
             or ahead > THIRD_IN_LINE_AHEAD
         ):
             continue
-        await enqueue_once(
-            session,
-            dedup_key=f"third:{appointment.id}",
-            channel=NotificationChannel.SMS,
-            recipient=appointment.patient_phone,
-            body=messages.fill(
-                messages.THIRD_IN_LINE,
-                queue_number=appointment.queue_number,
-                public_id=appointment.public_id,
-                place=place,
-                ahead=ahead,
-            ),
-            now=now,
+        queued.append(
+            _sms(
+                f"third:{appointment.id}",
+                appointment.patient_phone,
+                messages.fill(
+                    messages.THIRD_IN_LINE,
+                    queue_number=appointment.queue_number,
+                    public_id=appointment.public_id,
+                    place=place,
+                    ahead=ahead,
+                ),
+            )
         )
+    await enqueue_each_once(session, queued, now=now)
 
 
 def delayed_event(

@@ -56,8 +56,9 @@ async def test_starting_tells_every_booked_patient_once_even_when_raced(
     assert sorted(to for to, _ in started) == sorted(
         [str(first.patient_phone), str(second.patient_phone)]
     )
-    assert f"Your appointment {first.public_id} is queue #1." in started[0][1]
-    assert "Dr. Asha Rao at Test Clinic" in started[0][1]
+    (to_first,) = [body for to, body in started if to == first.patient_phone]
+    assert f"Your appointment {first.public_id} is queue #1." in to_first
+    assert "Dr. Asha Rao at Test Clinic" in to_first
 
 
 async def test_a_delay_is_texted_when_it_moves_fifteen_minutes_or_more(
