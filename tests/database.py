@@ -141,3 +141,16 @@ async def fetch(url: str, query: str) -> list[asyncpg.Record]:
         return list(await connection.fetch(query))
     finally:
         await connection.close()
+
+
+def direct_url(database_url: str) -> str:
+    """The suite's database straight on PostgreSQL, also in CI's PgBouncer pass.
+
+    .ci/with-pgbouncer puts PgBouncer (PGBOUNCER_URL) in front of the PostgreSQL on
+    127.0.0.1:5432; a transaction pooler cannot LISTEN, so a listener skips it.
+    """
+    url = make_url(database_url)
+    pooler = os.environ.get("PGBOUNCER_URL")
+    if pooler and make_url(pooler).port == url.port:
+        return url.set(port=5432).render_as_string(hide_password=False)
+    return database_url

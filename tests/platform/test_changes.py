@@ -9,13 +9,15 @@ import asyncpg
 
 from db.session import Database
 from resolvers.platform.changes import CHANNEL, SessionKey, announce
+from tests.database import direct_url
 
 KEY = SessionKey(7, date(2026, 12, 7))
 
 
 async def listening(database_url: str) -> tuple[asyncpg.Connection, asyncio.Queue[str]]:
     heard: asyncio.Queue[str] = asyncio.Queue()
-    connection = await asyncpg.connect(database_url.replace("+asyncpg", "", 1))
+    # Straight to PostgreSQL: LISTEN hears nothing through a transaction pooler.
+    connection = await asyncpg.connect(direct_url(database_url).replace("+asyncpg", "", 1))
     await connection.add_listener(CHANNEL, lambda *args: heard.put_nowait(args[3]))
     return connection, heard
 
