@@ -169,6 +169,29 @@ class Settings:
     webhook_secret_grace_hours: int = 24
     # Per attempt: connecting, and the whole answer (a receiver should answer at once).
     webhook_timeout_seconds: int = 10
+    # Live updates (app/live.py, resolvers/platform/hub.py). The worker's listening
+    # connection: LIVE_LISTEN_URL, else DATABASE_URL unless that is a transaction pooler
+    # (where LISTEN hears nothing); with neither, watched sessions are re-read every
+    # LIVE_POLL_SECONDS instead.
+    live_listen_url: str | None = None
+    live_poll_seconds: float = 1.0
+    # Every watched session is re-read this often even when nothing was heard: the
+    # safety net for a notification lost in a reconnect, and for estimates that move
+    # with the clock alone.
+    live_resync_seconds: float = 30.0
+    # A WebSocket must send connection_init within this many seconds, or it is closed.
+    live_init_seconds: float = 5.0
+    # Open subscriptions: per WebSocket, and per client address in one worker process.
+    live_max_subscriptions_per_connection: int = 10
+    live_max_subscriptions_per_address: int = 100
+    # WebSocket ping frames (answered by every browser and client on its own): they keep
+    # idle proxies from closing a quiet stream and end one whose peer has gone.
+    live_ping_seconds: float = 20.0
+
+    @property
+    def live_listens(self) -> bool:
+        """Whether a worker LISTENs (else it polls): a listening URL, or a non-transaction pool."""
+        return self.live_listen_url is not None or self.db_pool_mode is not PoolMode.TRANSACTION
 
     @property
     def is_production(self) -> bool:
@@ -274,6 +297,17 @@ class Settings:
             webhook_retry_hours=_int(env, "WEBHOOK_RETRY_HOURS", 24, minimum=1),
             webhook_secret_grace_hours=_int(env, "WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0),
             webhook_timeout_seconds=_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
+            live_listen_url=_database_url(env.get("LIVE_LISTEN_URL"), "LIVE_LISTEN_URL"),
+            live_poll_seconds=_seconds(env, "LIVE_POLL_SECONDS", 1.0, minimum=0.1),
+            live_resync_seconds=_seconds(env, "LIVE_RESYNC_SECONDS", 30.0, minimum=1.0),
+            live_init_seconds=_seconds(env, "LIVE_INIT_SECONDS", 5.0, minimum=0.5),
+            live_max_subscriptions_per_connection=_int(
+                env, "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, minimum=1
+            ),
+            live_max_subscriptions_per_address=_int(
+                env, "LIVE_MAX_SUBSCRIPTIONS_PER_ADDRESS", 100, minimum=1
+            ),
+            live_ping_seconds=_seconds(env, "LIVE_PING_SECONDS", 20.0, minimum=1.0),
         )
 
 
@@ -358,7 +392,7 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def _database_url(raw: str | None) -> str | None:
+def _database_url(raw: str | None, name: str = "DATABASE_URL") -> str | None:
     if raw is None or not raw.strip():
         return None
     url = raw.strip()
@@ -367,7 +401,7 @@ def _database_url(raw: str | None) -> str | None:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     if not url.startswith("postgresql+asyncpg://"):
-        raise SettingsError("DATABASE_URL must be a postgresql+asyncpg:// URL")
+        raise SettingsError(f"{name} must be a postgresql+asyncpg:// URL")
     return url
 
 
@@ -392,6 +426,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise SettingsError(f"{name} must be a whole number") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not value >= minimum:  # NaN too
+        raise SettingsError(f"{name} must be at least {minimum:g}")
     return value
 
 

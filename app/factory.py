@@ -6,18 +6,21 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import feeds
 from app.budgets import RETRY_AFTER_HEADER, RequestBudgetMiddleware
 from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
+from app.live import build_hub
 from app.logs import configure_logging
 from app.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 from app.proxies import ProxyHeadersMiddleware, ProxyTrust
@@ -39,9 +42,15 @@ async def healthz(_: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """Ready when PostgreSQL answers; a load balancer stops routing here while it does not."""
     database: Database = request.app.state.database
+    # What this worker's live hub holds open (resolvers/platform/hub.py): how many streams,
+    # and whether it hears changes; the tests count leftovers with it.
+    hub = getattr(request.app.state, "hub", None)
+    live = {} if hub is None else {"live": hub.gauge()}
     if await database.ping():
-        return JSONResponse({"status": "ready", "database": "ok"})
-    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", **live})
+    return JSONResponse(
+        {"status": "unavailable", "database": "unreachable", **live}, status_code=503
+    )
 
 
 # What an Origin header looks like; anything else is not echoed back in the answer.
@@ -71,15 +80,24 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if database is not None:
-            yield  # the caller owns the database (tests)
-            return
-        owned = Database(settings)
-        app.state.database = owned
+        # One hub per worker, after fork: its listening connection is the worker's own.
+        hub = build_hub(settings)
+        await hub.start()
+        app.state.hub = hub
         try:
-            yield
+            if database is not None:
+                yield  # the caller owns the database (tests)
+                return
+            owned = Database(settings)
+            app.state.database = owned
+            try:
+                yield
+            finally:
+                await owned.dispose()
         finally:
-            await owned.dispose()
+            # By now the server has closed every WebSocket (app/server.py): nothing watches.
+            app.state.hub = None
+            await hub.stop()
 
     clock = clock or SystemClock()
     graphql = GraphQLView(
@@ -90,6 +108,14 @@ def create_app(
         ide_page=graphiql_page.render,
         # Queries only: Strawberry refuses a mutation sent with GET (400).
         allow_queries_via_get=True,
+        # Subscriptions: graphql-transport-ws only (the legacy graphql-ws protocol is
+        # another handler, without our limits); connection_init within LIVE_INIT_SECONDS;
+        # the limits on open subscriptions are schema/platform/transport.py's; a page on
+        # another origin may open a socket only when CORS allows that origin.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.live_init_seconds),
+        max_subscriptions_per_connection=None,
+        allowed_origins=settings.cors_origins,
     )
     # Outermost first: the client's address behind trusted proxies, before anything reads
     # it; then every answer (a 413 or a 500 too) gets an id, headers and a log line.
@@ -129,6 +155,7 @@ def create_app(
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/static/graphiql/{name}", serve_asset, methods=["GET"]),

@@ -24,6 +24,7 @@ import httptools
 import orjson
 import uvicorn_worker
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from settings import Settings, get_settings
 
@@ -266,10 +267,40 @@ def protocol_class(limits: HeaderLimits) -> type[BoundedHttpToolsProtocol]:
     return type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"limits": limits})
 
 
+class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
+    """Uvicorn's WebSocket protocol (the ``websockets`` package), closing with 1001 on shutdown.
+
+    On SIGTERM Uvicorn closes every open WebSocket before the lifespan ends; its own
+    code is 1012 (service restart). 1001 (going away) is what browsers and
+    graphql-ws clients take for "this server is leaving: reconnect", which is what a
+    deploy or a scale-down means for a subscriber.
+    """
+
+    def shutdown(self) -> None:
+        if not self.handshake_complete or self.close_sent:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        # The app sees the socket go (its streams and watchers end), the client a 1001.
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001})
+        self.conn.send_close(1001, "Server shutting down")
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The Uvicorn settings the worker adds to uvicorn-worker's own."""
     return {
         "http": protocol_class(HeaderLimits.from_settings(settings)),
+        # Subscriptions (graphql-transport-ws): a client message may be as large as a
+        # request body; pings keep a quiet stream open through proxies and end one whose
+        # peer is gone; no per-message deflate, whose compressor state costs each socket
+        # far more memory than the few hundred bytes of a board update save.
+        "ws": GoingAwayWebSocketProtocol,
+        "ws_max_size": settings.max_request_bytes,
+        "ws_ping_interval": settings.live_ping_seconds,
+        "ws_ping_timeout": settings.live_ping_seconds,
+        "ws_per_message_deflate": False,
         # Only read by Uvicorn's h11 protocol: the same bound, should anyone switch to it.
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         # The app decides the client's address from TRUSTED_PROXIES (app/proxies.py), from

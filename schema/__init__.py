@@ -21,6 +21,7 @@ from schema.catalogue.queries import CatalogueQuery
 from schema.feeds.mutations import FeedsMutation
 from schema.live.mutations import LiveMutation
 from schema.live.queries import LiveQuery
+from schema.live.subscriptions import LiveSubscription
 from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import FastPathSchema
 from schema.platform.guards import (
@@ -66,6 +67,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhooksMutation,
     WaitlistMutation,
 )
+SUBSCRIPTIONS: tuple[type, ...] = (LiveSubscription,)
 
 # Root fields that cost money each time they run: a document may select each once.
 ONCE_PER_REQUEST: frozenset[str] = ACCOUNT_ONCE_PER_REQUEST
@@ -90,6 +92,7 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
     return MediMythSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
         fast_path=limits.fast_path if fast_path is None else fast_path,
         without=limits.fast_path_without,
         # Sessions run in the doctor's time zone: a time with an offset is refused as input.

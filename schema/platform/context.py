@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, TypeAlias, TypeVar
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
@@ -22,6 +22,7 @@ from resolvers.platform.addresses import counted_address
 from resolvers.platform.audit import Actor
 from resolvers.platform.clock import Clock
 from resolvers.platform.errors import Forbidden, Unauthenticated
+from resolvers.platform.hub import Hub
 from resolvers.platform.keys import Keyring, keyring_of
 from schema.platform.request_facts import current_request_id
 from schema.platform.results import answer
@@ -55,13 +56,34 @@ def supplied_to(resolver: Callable[..., Any]) -> tuple[str, ...]:
 
 @dataclass
 class Context:
-    request: Request
+    # An HTTP request, or the WebSocket a subscription came on.
+    request: HTTPConnection
     response: Response
     db: RequestSession
     loaders: Loaders
     clock: Clock
     settings: Settings
+    # Live updates (WebSockets only): the worker's hub, and where an operation's own
+    # request session comes from (schema/platform/transport.py).
+    hub: Hub | None = None
+    sessions: Callable[[], RequestSession] | None = None
     _viewer: object = field(default=_UNSET, repr=False)
+
+    def for_operation(self) -> Context:
+        """A context for one subscription on this socket: its own read-only session and loaders."""
+        assert self.sessions is not None
+        db = self.sessions()
+        db.only_reads()
+        return replace(self, db=db, loaders=Loaders(db))
+
+    async def renew(self) -> None:
+        """Between two values of a stream: hand the connection back, and forget what was loaded.
+
+        A stream lives for hours; it must hold no pooled connection while it waits, and
+        its next value must not come from the loaders' cache of the last one.
+        """
+        await self.db.close()
+        self.loaders = Loaders(self.db)
 
     @property
     def client_host(self) -> str | None:

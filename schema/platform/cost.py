@@ -42,6 +42,7 @@ from graphql import (
 from graphql.execution import get_argument_values, get_directive_values, get_variable_values
 from graphql.execution.values import VariableValues
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from resolvers.platform.pagination import DEFAULT_PAGE_SIZE
 from schema.platform.request_facts import current_request
@@ -219,6 +220,10 @@ class QueryCost(SchemaExtension):
             if facts is not None:
                 facts.cost = cost
             if cost is not None and cost > self.max_cost:
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    # Strawberry subscribes whatever result is set here; an error raised
+                    # here is what stops a subscription before its resolver runs.
+                    raise over_budget(cost, self.max_cost)
                 context.result = ExecutionResult(
                     data=None, errors=[over_budget(cost, self.max_cost)]
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -90,10 +91,21 @@ class ErrorCodes(SchemaExtension):
         self.suggestions = suggestions
 
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
+        if self._streamed:
+            return  # a subscription's results were coded one by one, as they were sent
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [coded(error, suggestions=self.suggestions) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each value a subscription sends, coded as it leaves (on_operation ends with the stream)."""
+        self._streamed = True
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [coded(error, suggestions=self.suggestions) for error in errors]
+        yield
 
 
 def log_unexpected(error_list: list[GraphQLError]) -> None:

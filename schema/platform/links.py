@@ -15,4 +15,8 @@ def public_base_url(info: Info) -> str:
     configured = info.context.settings.public_base_url
     if configured is not None:
         return configured
-    return str(info.context.request.base_url).rstrip("/")
+    base = str(info.context.request.base_url).rstrip("/")
+    # A subscription came over a WebSocket (ws://, wss://); its links are web pages.
+    if base.startswith(("ws://", "wss://")):
+        base = "http" + base[2:]
+    return base

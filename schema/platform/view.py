@@ -1,4 +1,8 @@
-"""The Strawberry ASGI view: builds the context and closes the request's session afterwards."""
+"""The Strawberry ASGI view: builds the context and closes the request's session afterwards.
+
+WebSockets (graphql-transport-ws subscriptions) are served by the same view through
+schema/platform/transport.py, with the worker's live hub from the app's state.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from strawberry.http import GraphQLRequestData
 from db.session import Database, RequestSession
 from resolvers.loaders import Loaders
 from resolvers.platform.clock import Clock
+from resolvers.platform.hub import Hub
 from schema.platform.context import Context
+from schema.platform.transport import TransportHandler
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +49,8 @@ _PREFLIGHTED_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportHandler
+
     def __init__(
         self,
         *args: object,
@@ -59,6 +67,13 @@ class GraphQLView(GraphQL[Context, None]):
         self.ide_page = ide_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            if getattr(scope["app"].state, "hub", None) is None:
+                # The lifespan starts the hub; without it no stream could ever be woken.
+                await WebSocket(scope, receive, send).close(1011, "Live updates are not running.")
+                return
+            await super().__call__(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -83,7 +98,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        assert isinstance(request, Request)
+        if isinstance(request, WebSocket):
+            return self._socket_context(request)
         assert isinstance(response, Response)
         request_session: RequestSession = request.scope["state"][_SESSION_KEY]
         return Context(
@@ -93,6 +109,23 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders(request_session),
             clock=self.clock,
             settings=self.settings,
+        )
+
+    def _socket_context(self, socket: WebSocket) -> Context:
+        """The connection's context; each operation makes its own from it (``for_operation``)."""
+        database: Database = socket.app.state.database
+        hub: Hub = socket.app.state.hub
+        # Never used: every operation borrows a session of its own.
+        unused = database.request_session()
+        return Context(
+            request=socket,
+            response=Response(),
+            db=unused,
+            loaders=Loaders(unused),
+            clock=self.clock,
+            settings=self.settings,
+            hub=hub,
+            sessions=database.request_session,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -1,0 +1,29 @@
+"""The worker's live hub: LISTEN/NOTIFY where it works, else a poll; made in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+
+from db.listener import PostgresListener, listen_dsn
+from resolvers.platform.changes import CHANNEL
+from resolvers.platform.hub import Changes, Hub, Polling
+from settings import Settings
+
+logger = logging.getLogger("medimyth.live")
+
+
+def changes_for(settings: Settings) -> Changes:
+    """A dedicated LISTEN connection; behind a transaction pooler without LIVE_LISTEN_URL, a poll."""
+    found = listen_dsn(settings)
+    if found is None:
+        logger.info(
+            "live updates: polling every %gs (DB_POOL_MODE=transaction and no LIVE_LISTEN_URL)",
+            settings.live_poll_seconds,
+        )
+        return Polling(settings.live_poll_seconds)
+    dsn, kwargs = found
+    return PostgresListener(dsn, kwargs, channel=CHANNEL)
+
+
+def build_hub(settings: Settings) -> Hub:
+    return Hub(changes_for(settings), resync_seconds=settings.live_resync_seconds)
