@@ -13,7 +13,7 @@ logger = logging.getLogger("medimyth.live")
 
 
 def changes_for(settings: Settings) -> Changes:
-    """A dedicated LISTEN connection; behind a transaction pooler without LIVE_LISTEN_URL, a poll."""
+    """A dedicated LISTEN connection; a poll behind a transaction pooler (no LIVE_LISTEN_URL)."""
     found = listen_dsn(settings)
     if found is None:
         logger.info(

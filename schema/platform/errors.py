@@ -100,7 +100,7 @@ class ErrorCodes(SchemaExtension):
             result.errors = [coded(error, suggestions=self.suggestions) for error in result.errors]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
-        """Each value a subscription sends, coded as it leaves (on_operation ends with the stream)."""
+        """Each value a subscription sends, coded as it leaves (on_operation ends late)."""
         self._streamed = True
         errors = getattr(result, "errors", None)
         if errors:
