@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from db.outage import UNAVAILABLE_MESSAGE, is_database_unavailable, outage
 from db.session import is_statement_timeout
@@ -38,6 +39,14 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 _UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
 
 
+# Only a WebSocket meets these (over HTTP the view answers 400 first): a query or mutation
+# sent as a subscription, or a document whose operation cannot be told.
+_WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError)
+WRONG_OPERATION_MESSAGE = (
+    "Only subscriptions run over a WebSocket: send queries and mutations to /graphql over HTTP."
+)
+
+
 def _is_unstorable_text(error: BaseException) -> bool:
     orig = getattr(error, "orig", None)
     return getattr(orig, "sqlstate", None) in _UNSTORABLE_TEXT
@@ -48,6 +57,8 @@ def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
     original = error.original_error
     if isinstance(original, results.CodedError):
         code, message = original.code, original.message
+    elif isinstance(original, _WRONG_OPERATION):
+        code, message = results.ErrorCode.BAD_USER_INPUT, WRONG_OPERATION_MESSAGE
     elif original is None or (isinstance(original, GraphQLError) and error.path is None):
         # Parse, validation and variable-coercion errors (these carry the scalar's or
         # enum's own GraphQLError, and no path): the request was malformed.
@@ -113,7 +124,7 @@ def log_unexpected(error_list: list[GraphQLError]) -> None:
     counted = False
     for error in error_list:
         original = error.original_error
-        if original is None or isinstance(original, results.CodedError):
+        if original is None or isinstance(original, (results.CodedError, *_WRONG_OPERATION)):
             continue
         if isinstance(original, GraphQLError) and error.path is None:
             continue  # a malformed variable: the client's mistake
