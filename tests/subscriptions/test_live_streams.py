@@ -214,7 +214,7 @@ async def test_subscriptions_per_connection_and_per_address_are_bounded(
         answers = [await crowded.next(f"s{n}") for n in range(PER_CONNECTION + 1)]
         # and one address opens more sockets than both workers may admit together
         outcomes = []
-        for n in range(2 * PER_ADDRESS + 1):
+        for _n in range(2 * PER_ADDRESS + 1):
             sock = await stack.enter_async_context(socket(live, address="127.0.0.41"))
             await sock.subscribe("s", WATCH_MY_PLACE, variables)
             outcomes.append(await sock.next("s"))
