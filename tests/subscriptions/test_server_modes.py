@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from settings import Settings
 from tests.drills.support import Server, graceful_timeout, start_gunicorn, wait_for
 from tests.subscriptions.support import (
+    Socket,
     gauges,
     graphql,
     listeners,
@@ -64,7 +65,7 @@ async def test_sigterm_closes_every_stream_with_1001_and_leaves_no_listener(
         serve("sigterm", database_url, {"DB_POOL_MODE": settings.db_pool_mode.value})
     )
     async with AsyncExitStack() as stack:
-        sockets = []
+        sockets: list[Socket] = []
         spread: dict[int, dict[str, Any]] = {}
         while len(sockets) < 4 or (
             len(sockets) < 16 and not all(g["subscriptions"] for g in spread.values())
