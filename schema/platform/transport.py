@@ -84,7 +84,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 message, f"At most {per_address} open subscriptions per client address."
             )
             return
-        await super().handle_subscribe(message)
+        try:
+            await super().handle_subscribe(message)
+        except BaseException:
+            self.hub.release(address)  # a malformed message: the socket is being closed
+            raise
         operation = self.operations.get(message["id"])
         if operation is None or operation.task is None:
             self.hub.release(address)

@@ -262,17 +262,26 @@ async def test_a_document_over_the_query_limits_is_refused(
     assert message in answer["payload"][0]["message"]
 
 
-async def test_a_socket_that_never_initialises_or_sends_too_much_is_closed(live: Server) -> None:
-    # given a socket that sends no connection_init, and one that sends an oversized message
+async def test_a_socket_that_never_initialises_or_sends_too_much_or_garbage_is_closed(
+    live: Server,
+) -> None:
+    # given a socket that sends no connection_init, one an oversized message, one garbage
     async with socket(live, address="127.0.0.44", init=False) as silent:
         # when the init timeout passes
         silent_code = await silent.closed(within=5)
     async with socket(live, address="127.0.0.45") as chatty:
         await chatty.send({"id": "s", "type": "subscribe", "payload": {"query": "#" * MAX_BYTES}})
         chatty_code = await chatty.closed(within=5)
-    # then the first is closed as the protocol says (4408), the second as too big (1009)
+    async with socket(live, address="127.0.0.46") as garbled:
+        await garbled.send({"id": "s", "type": "subscribe"})
+        garbled_code = await garbled.closed(within=5)
+    # then the first is closed as the protocol says (4408), the second as too big (1009),
+    # the third as malformed (4400), and none of them holds a subscription
     assert silent_code == 4408
     assert chatty_code == 1009
+    assert garbled_code == 4400
+    gauge = await settled_gauges(live, workers=WORKERS, expect={"subscriptions": 0})
+    assert [worker["subscriptions"] for worker in gauge.values()] == [0] * WORKERS
 
 
 async def test_closed_sockets_leave_no_stream_watcher_or_task_behind(
