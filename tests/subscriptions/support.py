@@ -56,7 +56,7 @@ async def session_today(
     """A committed doctor, a schedule on today's weekday, and ``patients`` bookings for today."""
     day = today_in_kolkata()
     doctor = await make_doctor(session)
-    schedule = await make_schedule(session, doctor, weekday=day.isoweekday())
+    schedule = await make_schedule(session, doctor, weekday=day.weekday())
     booked = [
         await make_appointment(session, schedule, day, manage_token=f"manage-token-{index}")
         for index in range(patients)

@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from datetime import time as clock_time
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,13 @@ MAX_BYTES = 4096
 WATCH_MY_PLACE = """
 subscription WatchMyPlace($publicId: String!, $manageToken: String!) {
   myAppointment(publicId: $publicId, manageToken: $manageToken) { status queueNumber }
+}
+"""
+WATCH_SESSION = """
+subscription WatchSession($scheduleId: ID!, $date: Date!) {
+  liveSession(scheduleId: $scheduleId, date: $date) {
+    state delayMinutes notice nowServing waitingCount updatedAt
+  }
 }
 """
 SET_STATUS = """
@@ -98,6 +106,10 @@ async def live(database_url: str, settings: Settings) -> AsyncIterator[Server]:
         server.stop()
 
 
+def board_of(day: Any) -> dict[str, str]:
+    return {"scheduleId": str(day.schedule.id), "date": day.day.isoformat()}
+
+
 def watching(appointment: Any, token: str) -> dict[str, str]:
     return {"publicId": appointment.public_id, "manageToken": token}
 
@@ -125,7 +137,10 @@ async def test_every_subscriber_on_both_workers_gets_a_change_within_a_second(
                 socket(live, address=f"127.0.0.{10 + len(sockets)}")
             )
             await sock.subscribe("place", WATCH_MY_PLACE, watching(patient, day.manage_token(0)))
+            await sock.subscribe("board", WATCH_SESSION, board_of(day))
             assert (await first_value(sock, "place"))["status"] == "BOOKED"
+            board = (await sock.next("board"))["payload"]["data"]["liveSession"]
+            assert (board["state"], board["waitingCount"]) == ("NOT_STARTED", 3)
             sockets.append(sock)
             spread = await gauges(live, workers=WORKERS)
         assert all(gauge["subscriptions"] >= 1 for gauge in spread.values()), spread
@@ -137,11 +152,15 @@ async def test_every_subscriber_on_both_workers_gets_a_change_within_a_second(
         assert answer["data"]["setAppointmentStatus"]["__typename"] == "AppointmentUpdated"
         # then every subscriber receives the new state within a second of the commit
         updates = await asyncio.gather(*(sock.next("place", within=1.0) for sock in sockets))
+        boards = await asyncio.gather(*(sock.next("board", within=1.0) for sock in sockets))
         received = time.monotonic()
     assert [update["payload"]["data"]["myAppointment"]["status"] for update in updates] == [
         "ARRIVED"
     ] * len(sockets)
     assert received - committed < 1.0
+    # and the public board moved on for everyone alike (its last change is the arrival)
+    assert len({orjson.dumps(b["payload"]) for b in boards}) == 1
+    assert boards[0]["payload"]["data"]["liveSession"]["updatedAt"] is not None
 
 
 async def test_a_stream_sends_only_changes_and_ends_when_the_appointment_is_final(
@@ -318,3 +337,35 @@ async def test_closed_sockets_leave_no_stream_watcher_or_task_behind(
     # and each worker holds one listening connection (none behind a transaction pooler)
     expected = 0 if settings.db_pool_mode is PoolMode.TRANSACTION else WORKERS
     assert await listeners(database_url) == expected
+
+
+async def test_the_board_stream_of_an_unknown_session_says_null_and_ends(live: Server) -> None:
+    # given no session 999999 on that day
+    async with socket(live, address="127.0.0.60") as sock:
+        # when someone watches its board
+        await sock.subscribe("board", WATCH_SESSION, {"scheduleId": "999999", "date": "2026-12-07"})
+        messages = [await sock.next("board"), await sock.next("board")]
+    # then they are told there is none, and the stream ends (nothing is watched for it)
+    assert messages == [
+        {"id": "board", "type": "next", "payload": {"data": {"liveSession": None}}},
+        {"id": "board", "type": "complete"},
+    ]
+
+
+async def test_the_public_board_stream_cannot_be_asked_for_patients(
+    live: Server, session: AsyncSession, settings: Settings
+) -> None:
+    # given a session with booked patients
+    day = await session_today(session, settings, patients=2)
+    async with socket(live, address="127.0.0.61") as sock:
+        # when the board's stream is asked for a patient's name
+        await sock.subscribe(
+            "board",
+            "subscription W($s: ID!, $d: Date!) { liveSession(scheduleId: $s, date: $d) "
+            "{ state patientName } }",
+            {"s": str(day.schedule.id), "d": day.day.isoformat()},
+        )
+        answer = await sock.next("board")
+    # then the document is refused: the board has no such field
+    assert answer["type"] == "error"
+    assert "patientName" in answer["payload"][0]["message"]
