@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+from graphql import DocumentNode, OperationDefinitionNode, parse, print_ast
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -23,12 +24,47 @@ from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests import database as testdb
 from tests.accounts_support import token_for
-from tests.drills.support import Server
+from tests.drills.support import ROOT, Server
 from tests.factories import make_appointment, make_doctor, make_schedule
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
+LIVE_OPERATIONS = ROOT.parent / "shared" / "operations" / "live" / "live.graphql"
+
+# The shared server's limits (tests/subscriptions/conftest.py): small, so tests reach them.
+WORKERS = 2
+PER_CONNECTION = 2
+PER_ADDRESS = 3
+MAX_DEPTH = 6
+MAX_COST = 60
+MAX_BYTES = 4096
+
 # Every wait has an end, so a broken stream fails a test instead of hanging it.
 WAIT_SECONDS = 10.0
+
+
+def live_operation(name: str) -> str:
+    """One of the frontend's session-day documents (shared/operations/live), by name."""
+    for definition in parse(LIVE_OPERATIONS.read_text()).definitions:
+        named = isinstance(definition, OperationDefinitionNode) and definition.name is not None
+        if named and definition.name.value == name:  # type: ignore[attr-defined]
+            return print_ast(DocumentNode(definitions=(definition,)))
+    raise KeyError(name)
+
+
+def live_env(settings: Settings) -> dict[str, str]:
+    return {
+        # The suite's pool mode: through CI's PgBouncer pass this server polls.
+        "DB_POOL_MODE": settings.db_pool_mode.value,
+        "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(PER_CONNECTION),
+        "LIVE_MAX_SUBSCRIPTIONS_PER_ADDRESS": str(PER_ADDRESS),
+        "LIVE_INIT_SECONDS": "1",
+        "LIVE_POLL_SECONDS": "0.25",
+        # No safety-net re-read during a test: what arrives came from NOTIFY (or the poll).
+        "LIVE_RESYNC_SECONDS": "600",
+        "GRAPHQL_MAX_DEPTH": str(MAX_DEPTH),
+        "GRAPHQL_MAX_COST": str(MAX_COST),
+        "MAX_REQUEST_BYTES": str(MAX_BYTES),
+    }
 
 
 def today_in_kolkata() -> date:

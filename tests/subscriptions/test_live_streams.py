@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import time as clock_time
 from typing import Any
@@ -19,8 +18,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settings import PoolMode, Settings
-from tests.drills.support import Server, start_gunicorn, wait_for
+from tests.drills.support import Server
 from tests.subscriptions.support import (
+    MAX_BYTES,
+    MAX_COST,
+    MAX_DEPTH,
+    PER_ADDRESS,
+    PER_CONNECTION,
+    WORKERS,
     Socket,
     gauges,
     graphql,
@@ -31,13 +36,6 @@ from tests.subscriptions.support import (
 )
 
 pytestmark = pytest.mark.slow
-
-WORKERS = 2
-PER_CONNECTION = 2
-PER_ADDRESS = 3
-MAX_DEPTH = 6
-MAX_COST = 60
-MAX_BYTES = 4096
 
 WATCH_MY_PLACE = """
 subscription WatchMyPlace($publicId: String!, $manageToken: String!) {
@@ -72,38 +70,6 @@ subscription Costly($publicId: String!, $manageToken: String!) {
 }
 """
 A_QUERY = "query { __typename }"
-
-
-def live_env(settings: Settings) -> dict[str, str]:
-    return {
-        # The suite's pool mode: through CI's PgBouncer pass this server polls.
-        "DB_POOL_MODE": settings.db_pool_mode.value,
-        "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(PER_CONNECTION),
-        "LIVE_MAX_SUBSCRIPTIONS_PER_ADDRESS": str(PER_ADDRESS),
-        "LIVE_INIT_SECONDS": "1",
-        "LIVE_POLL_SECONDS": "0.25",
-        # No safety-net re-read during a test: what arrives came from NOTIFY (or the poll).
-        "LIVE_RESYNC_SECONDS": "600",
-        "GRAPHQL_MAX_DEPTH": str(MAX_DEPTH),
-        "GRAPHQL_MAX_COST": str(MAX_COST),
-        "MAX_REQUEST_BYTES": str(MAX_BYTES),
-    }
-
-
-@pytest.fixture(scope="module")
-async def live(database_url: str, settings: Settings) -> AsyncIterator[Server]:
-    server = start_gunicorn(
-        "streams",
-        database_url,
-        workers=WORKERS,
-        log_prefix="subscriptions-",
-        env=live_env(settings),
-    )
-    try:
-        await wait_for(server, "/healthz", 200)
-        yield server
-    finally:
-        server.stop()
 
 
 def board_of(day: Any) -> dict[str, str]:
