@@ -7,7 +7,6 @@ polls, with it the worker LISTENs on that URL. Both must deliver within a second
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -15,10 +14,10 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settings import Settings
+from tests.database import direct_url
 from tests.drills.support import Server, graceful_timeout, start_gunicorn, wait_for
 from tests.subscriptions.support import (
     Socket,
@@ -126,16 +125,3 @@ async def test_behind_a_transaction_pooler_a_stream_still_updates_within_a_secon
     assert received - committed < 1.0
     assert {gauge["listening"] for gauge in found.values()} == {listen_url}
     assert await listeners(direct_url(database_url)) == (WORKERS if listen_url else 0)
-
-
-def direct_url(database_url: str) -> str:
-    """The suite's database straight on PostgreSQL, also in CI's PgBouncer pass.
-
-    .ci/with-pgbouncer puts PgBouncer (PGBOUNCER_URL) in front of the PostgreSQL on
-    127.0.0.1:5432; a transaction pooler cannot LISTEN, so the listening URL skips it.
-    """
-    url = make_url(database_url)
-    pooler = os.environ.get("PGBOUNCER_URL")
-    if pooler and make_url(pooler).port == url.port:
-        return url.set(port=5432).render_as_string(hide_password=False)
-    return database_url
