@@ -78,6 +78,14 @@ async def _read(ctx: Context, watch: Watch, read: Callable[[], Awaitable[T]]) ->
             await watch.changed()
 
 
+def _agrees(appointment: AppointmentRow, board: Board) -> bool:
+    """Whether the board's queue shows the appointment as the row does (one moment in time)."""
+    return any(
+        entry.queue_number == appointment.queue_number and entry.status is appointment.status
+        for entry in board.queue
+    )
+
+
 @strawberry.type
 class LiveSubscription:
     @strawberry.subscription(
@@ -129,6 +137,13 @@ class LiveSubscription:
                 appointment, board = await _read(ctx, watch, current)
                 if appointment is None:
                     return  # the token no longer matches (nothing rotates it today)
+                if board is not None and not _agrees(appointment, board):
+                    # The shared board was read before a change this row already shows:
+                    # that change's notification (or the next poll) brings a board that
+                    # agrees; a mixed value would show a place the queue never had.
+                    await ctx.renew()
+                    await watch.changed()
+                    continue
                 # Its live fields read the board this stream shares with the others.
                 ctx.loaders.board_by_session.prime((key.schedule_id, key.day), board)
                 yield Appointment.from_model(appointment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -133,6 +133,20 @@ class Socket:
         """The next message of operation ``op`` (next, error or complete)."""
         queue = self.received.setdefault(op, asyncio.Queue())
         return await asyncio.wait_for(queue.get(), within)
+
+    async def until(
+        self, op: str, wanted: Callable[[dict[str, Any]], bool], *, within: float
+    ) -> dict[str, Any]:
+        """The first message of ``op`` that is ``wanted``, within ``within`` seconds from now.
+
+        A stream sends the state as it reads it: under a poll, a patient's estimate
+        (which moves with the clock) may bring values before the one a test waits for.
+        """
+        deadline = time.monotonic() + within
+        while True:
+            message = await self.next(op, within=max(deadline - time.monotonic(), 0.001))
+            if wanted(message):
+                return message
 
     def pending(self, op: str) -> int:
         return self.received.setdefault(op, asyncio.Queue()).qsize()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -35,6 +36,17 @@ END = live_operation("EndSession")
 def data(message: dict[str, Any], field: str) -> Any:
     assert message["type"] == "next", message
     return message["payload"]["data"][field]
+
+
+def serving(number: int, field: str) -> Callable[[dict[str, Any]], bool]:
+    """A stream's message that shows ``number`` in consultation."""
+
+    def wanted(message: dict[str, Any]) -> bool:
+        value = data(message, field)
+        live = value.get("live", value)
+        return bool(live and live["nowServing"] == number)
+
+    return wanted
 
 
 async def test_a_call_reaches_the_board_and_every_patient_on_both_workers_within_a_second(
@@ -71,8 +83,12 @@ async def test_a_call_reaches_the_board_and_every_patient_on_both_workers_within
         called = await graphql(live, CALL_NEXT, board, day.token)
         committed = time.monotonic()
         # then every board shows number 1 in consultation, within a second
-        boards = await asyncio.gather(*(sock.next("board", within=1.0) for sock in watchers))
-        places = await asyncio.gather(*(sock.next("place", within=1.0) for sock in watchers))
+        boards = await asyncio.gather(
+            *(sock.until("board", serving(1, "liveSession"), within=1.0) for sock in watchers)
+        )
+        places = await asyncio.gather(
+            *(sock.until("place", serving(1, "myAppointment"), within=1.0) for sock in watchers)
+        )
         received = time.monotonic()
     assert called["data"]["callNext"]["__typename"] == "Called"
     assert {data(m, "liveSession")["nowServing"] for m in boards} == {1}
