@@ -90,6 +90,8 @@ class Settings:
     secret_key: str = DEVELOPMENT_SECRET
     secret_key_previous: tuple[str, ...] = ()
     access_token_ttl_minutes: int = 60 * 12
+    # A patient's phone sign-in (verifyPhone) is short: it opens every booking of the phone.
+    patient_token_ttl_minutes: int = 30
     environment: Environment = Environment.DEVELOPMENT
     default_time_zone: str = "Asia/Kolkata"
     default_country_code: str = "+91"
@@ -249,6 +251,7 @@ class Settings:
             secret_key=secret or DEVELOPMENT_SECRET,
             secret_key_previous=previous,
             access_token_ttl_minutes=_int(env, "ACCESS_TOKEN_TTL_MINUTES", 720, minimum=1),
+            patient_token_ttl_minutes=_int(env, "PATIENT_TOKEN_TTL_MINUTES", 30, minimum=1),
             environment=environment,
             default_time_zone=_time_zone(env.get("DEFAULT_TIME_ZONE", "Asia/Kolkata")),
             default_country_code=_country_code(env.get("DEFAULT_COUNTRY_CODE", "+91")),

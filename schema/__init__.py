@@ -22,6 +22,8 @@ from schema.feeds.mutations import FeedsMutation
 from schema.live.mutations import LiveMutation
 from schema.live.queries import LiveQuery
 from schema.live.subscriptions import LiveSubscription
+from schema.patients.mutations import PatientsMutation
+from schema.patients.queries import PatientsQuery
 from schema.platform.errors import ErrorCodes, log_unexpected
 from schema.platform.execution import FastPathSchema
 from schema.platform.guards import (
@@ -56,6 +58,7 @@ QUERIES: tuple[type, ...] = (
     AuditQuery,
     WebhooksQuery,
     WaitlistQuery,
+    PatientsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
@@ -66,6 +69,7 @@ MUTATIONS: tuple[type, ...] = (
     FeedsMutation,
     WebhooksMutation,
     WaitlistMutation,
+    PatientsMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (LiveSubscription,)
 

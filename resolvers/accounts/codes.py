@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import OtpPurpose
+from db.models import Appointment
 from resolvers.accounts.profiles import FormChecker
 from resolvers.platform import otp, otp_budgets
 from resolvers.platform.errors import FieldProblem, Problems, RateLimited, ValidationFailed
@@ -25,7 +27,13 @@ async def request_code(
     client_address: str,
     settings: Settings,
 ) -> otp.OtpSent | RateLimited | ValidationFailed:
-    """Send a code to ``phone`` for ``purpose``; committed, so the send counts."""
+    """Send a code to ``phone`` for ``purpose``; committed, so the send counts.
+
+    A MANAGE_APPOINTMENTS code is texted only to a phone that has booked at least once;
+    for any other the answer, the limits and the budgets are the same and no SMS goes:
+    the answer never tells whether a phone has bookings, and a stranger's phone is
+    not texted for nothing.
+    """
     form = FormChecker(Problems(), settings.default_country_code)
     e164 = form.phone("phone", phone)
     if e164 and (refusal := sms_refusal(e164, allowed_country_codes=settings.sms_country_codes)):
@@ -40,4 +48,10 @@ async def request_code(
         keyring=keyring,
         client_address=client_address,
         budgets=otp_budgets.Budgets.from_settings(settings),
+        deliver=purpose is not OtpPurpose.MANAGE_APPOINTMENTS or await _has_booked(session, e164),
     )
+
+
+async def _has_booked(session: AsyncSession, phone: str) -> bool:
+    # ix_appointments_patient_phone answers this from the index.
+    return bool(await session.scalar(select(exists().where(Appointment.patient_phone == phone))))

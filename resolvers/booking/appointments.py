@@ -237,20 +237,39 @@ async def managed_appointment(
     return appointment
 
 
+def patient_may_manage(
+    appointment: Appointment, *, manage_token: str | None, actor: Actor, keyring: Keyring
+) -> bool:
+    """Whether the request proved it is the appointment's patient.
+
+    Either proof will do: the appointment's manage token, or a patient token (phone
+    sign-in) for the appointment's own phone.
+    """
+    if actor.patient_phone is not None and actor.patient_phone == appointment.patient_phone:
+        return True
+    return manage_token is not None and token_matches(
+        manage_token, appointment=appointment, keyring=keyring
+    )
+
+
 async def cancel_my_appointment(
     *,
     session: AsyncSession,
     public_id: str,
-    manage_token: str,
+    manage_token: str | None,
     reason: str | None,
     now: datetime,
     keyring: Keyring,
+    actor: Actor,
 ) -> AppointmentCancelled | NotFound | NotAllowed:
+    """The patient cancels, with the manage token or a phone token for the booking's phone."""
     appointment_id = parse_public_id(public_id)
     found = (
         None if appointment_id is None else await _locked(session, Appointment.id == appointment_id)
     )
-    if found is None or not token_matches(manage_token, appointment=found[0], keyring=keyring):
+    if found is None or not patient_may_manage(
+        found[0], manage_token=manage_token, actor=actor, keyring=keyring
+    ):
         await session.commit()  # releases the row lock; nothing was written
         return NotFound("No appointment with this id and manage token.")
     return await _cancel_one(session, found, AppointmentStatus.CANCELLED_BY_PATIENT, reason, now)

@@ -29,7 +29,7 @@ from db.enums import (
 )
 from db.models import Account, Appointment, Schedule, SessionSeats
 from resolvers.booking.loaders import SessionFacts, session_facts
-from resolvers.booking.manage_tokens import derive_token, deriving_key, hash_token, new_salt
+from resolvers.booking.manage_tokens import derive_token, hash_token, new_salt, token_again
 from resolvers.booking.results import (
     Booked,
     BookingClosed,
@@ -156,16 +156,7 @@ async def _replay(
     if keyring.matching_key(first, lambda key: _fingerprint(request, key=key)) is None:
         message = "This idempotency key was already used for a different booking."
         return ValidationFailed((FieldError("idempotencyKey", FieldProblem.CONFLICT, message),))
-    salt = appointment.manage_token_salt
-    deriving = deriving_key(appointment, keyring=keyring)
-    if salt is not None and deriving is not None:
-        token = derive_token(key=deriving, appointment_id=appointment.id, salt=salt)
-    else:
-        # Its key was dropped since (or the row predates salts): issue a fresh token.
-        salt = new_salt()
-        token = derive_token(key=keyring.current, appointment_id=appointment.id, salt=salt)
-        appointment.manage_token_salt = salt
-        appointment.manage_token_hash = hash_token(token)
+    token = token_again(appointment, keyring=keyring)
     facts = await facts_of(session, schedule, appointment.session_date)
     await session.commit()
     return Booked(
@@ -322,7 +313,9 @@ async def _attempt(
     )
 
 
-def refusal_of(current: Occurrence) -> BookingResult | None:
+def refusal_of(
+    current: Occurrence,
+) -> DoctorOnVacation | BookingClosed | BookingNotOpen | SessionFull | None:
     """The answer for a session that cannot be booked now (FULL included); None when OPEN."""
     times = current.times
     if current.status is SessionStatus.ON_VACATION:

@@ -75,6 +75,23 @@ def deriving_key(appointment: Appointment, *, keyring: Keyring) -> Key | None:
     )
 
 
+def token_again(appointment: Appointment, *, keyring: Keyring) -> str:
+    """The appointment's manage token once more, for an idempotent retry's answer.
+
+    Derived again by the key that derived it; when that key was dropped since (or the
+    row predates salts) a fresh token is issued and stored (the caller commits).
+    """
+    salt = appointment.manage_token_salt
+    deriving = deriving_key(appointment, keyring=keyring)
+    if salt is not None and deriving is not None:
+        return derive_token(key=deriving, appointment_id=appointment.id, salt=salt)
+    salt = new_salt()
+    token = derive_token(key=keyring.current, appointment_id=appointment.id, salt=salt)
+    appointment.manage_token_salt = salt
+    appointment.manage_token_hash = hash_token(token)
+    return token
+
+
 def token_matches(token: str, *, appointment: Appointment, keyring: Keyring) -> bool:
     """True when ``token`` is the appointment's manage token, derived by a listed key.
 

@@ -21,6 +21,9 @@ class Actor:
     account_id: int | None = None
     client_address: str | None = None
     request_id: str | None = None
+    # The phone a patient token proved (verifyPhone), else None. Never recorded in the
+    # trail: a patient acting is ANONYMOUS there, and the phone stays on the appointment.
+    patient_phone: str | None = None
 
     @classmethod
     def anonymous(cls, *, client_address: str | None, request_id: str | None) -> Actor:
@@ -34,6 +37,10 @@ class Actor:
         """The same request, acted in by this account (after signing in, or when signed in)."""
         kind = ActorKind.ADMIN if account.role is AccountRole.ADMIN else ActorKind.DOCTOR
         return replace(self, kind=kind, account_id=account.id)
+
+    def as_patient(self, phone: str) -> Actor:
+        """The same anonymous request, by whoever proved this phone (E.164)."""
+        return replace(self, patient_phone=phone)
 
 
 def _address(raw: str | None) -> str | None:

@@ -93,6 +93,10 @@ SESSION_CHANGED = Template(
     "session_changed",
     "Changed: your appointment {public_id} (queue #{queue_number}) is now with {session}.",
 )
+RESCHEDULED = Template(
+    "rescheduled",
+    "Moved: {previous_id} is now {public_id}, queue #{queue_number}, with {session}.",
+)
 CANCELLED_BY_PATIENT = Template(
     "cancelled_by_patient",
     "You cancelled appointment {public_id} (queue #{queue_number}) with {session}.",

@@ -60,10 +60,14 @@ async def request_otp(
     keyring: Keyring,
     client_address: str,
     budgets: otp_budgets.Budgets,
+    deliver: bool = True,
 ) -> OtpSent | RateLimited:
     """Create a challenge and queue its SMS, unless a limit or budget refuses it.
 
-    Commits the send; a refusal is rolled back, so it spends no budget.
+    Commits the send; a refusal is rolled back, so it spends no budget. With ``deliver``
+    false everything happens (the challenge, the limits, the budgets, the answer) except
+    the SMS: the caller decided the phone has nothing to receive a code for, and must not
+    be able to tell from the answer.
     """
     refusal = await _send(
         session=session,
@@ -73,6 +77,7 @@ async def request_otp(
         keyring=keyring,
         client_address=client_address,
         budgets=budgets,
+        deliver=deliver,
     )
     if isinstance(refusal, OtpSent):
         await session.commit()
@@ -93,6 +98,7 @@ async def _send(
     keyring: Keyring,
     client_address: str,
     budgets: otp_budgets.Budgets,
+    deliver: bool,
 ) -> OtpSent | RateLimited | otp_budgets.Exhausted:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("otp:" + phone))))
     recent = (
@@ -137,13 +143,15 @@ async def _send(
             created_at=now,
         )
     )
-    enqueue(
-        session,
-        channel=NotificationChannel.SMS,
-        recipient=phone,
-        body=f"{code} is your MediMyth code {_PURPOSE_TEXT[purpose]}. It expires in 10 minutes.",
-        now=now,
-    )
+    if deliver:
+        enqueue(
+            session,
+            channel=NotificationChannel.SMS,
+            recipient=phone,
+            body=f"{code} is your MediMyth code {_PURPOSE_TEXT[purpose]}."
+            " It expires in 10 minutes.",
+            now=now,
+        )
     return OtpSent(
         phone=phone, expires_at=now + CODE_TTL, resend_available_at=now + RESEND_INTERVAL
     )

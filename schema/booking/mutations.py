@@ -27,9 +27,12 @@ class BookingMutation:
     async def book_appointment(self, info: Info, input: BookAppointmentInput) -> Any:
         return await info.context.answer(book.book_appointment, request=input.to_resolver())
 
-    @strawberry.mutation(description="Cancel your booking before its session starts.")
+    @strawberry.mutation(
+        description="Cancel your booking before its session starts: with its manage token, or "
+        "null with the token from verifyPhone for the booking's phone."
+    )
     async def cancel_my_appointment(
-        self, info: Info, public_id: str, manage_token: str, reason: str | None = None
+        self, info: Info, public_id: str, manage_token: str | None = None, reason: str | None = None
     ) -> CancelAppointmentResult:
         return await info.context.answer(
             appointments.cancel_my_appointment,

@@ -18,6 +18,7 @@ from db.session import RequestSession
 from resolvers.accounts.standing import refuse_suspended
 from resolvers.accounts.tokens import read_token
 from resolvers.loaders import Loaders
+from resolvers.patients.tokens import read_patient_token
 from resolvers.platform.addresses import counted_address
 from resolvers.platform.audit import Actor
 from resolvers.platform.clock import Clock
@@ -68,6 +69,7 @@ class Context:
     hub: Hub | None = None
     sessions: Callable[[], RequestSession] | None = None
     _viewer: object = field(default=_UNSET, repr=False)
+    _patient_phone: object = field(default=_UNSET, repr=False)
 
     def for_operation(self) -> Context:
         """A context for one subscription on this socket: its own read-only session and loaders."""
@@ -105,7 +107,8 @@ class Context:
 
         The signed-in account once the root field has checked it (``require_account``,
         ``require_doctor``, ``require_admin`` load it), else nobody: a sign-in or a reset
-        acts anonymously, whatever token came along.
+        acts anonymously, whatever token came along. An anonymous actor carries the
+        phone of a valid patient token (``patient_phone``), for the patient's own changes.
         """
         # The exact address, not the counted one (an IPv6 client's /64): the trail says
         # where a request came from, the limits whom to count.
@@ -113,7 +116,10 @@ class Context:
             client_address=self.client_host, request_id=current_request_id()
         )
         viewer = self._viewer
-        return anonymous.as_account(viewer) if isinstance(viewer, Account) else anonymous
+        if isinstance(viewer, Account):
+            return anonymous.as_account(viewer)
+        phone = self.patient_phone()
+        return anonymous if phone is None else anonymous.as_patient(phone)
 
     def bearer_token(self) -> str | None:
         header = self.request.headers.get("authorization", "")
@@ -144,6 +150,33 @@ class Context:
         if account is None or account.token_version != claims.version:
             return None
         return account
+
+    def patient_phone(self) -> str | None:
+        """The phone (E.164) a valid, unexpired patient token came with; else None.
+
+        Checked by signature alone (no database): the token lasts minutes and only ever
+        opens that phone's bookings. An account's token is never one (resolvers/patients/tokens.py).
+        """
+        if self._patient_phone is _UNSET:
+            token = self.bearer_token()
+            self._patient_phone = (
+                None
+                if token is None
+                else read_patient_token(token, keyring=self.keyring, now=self.clock.now())
+            )
+        assert self._patient_phone is None or isinstance(self._patient_phone, str)
+        return self._patient_phone
+
+    def require_patient(self) -> str:
+        """The phone of the request's patient token, or an UNAUTHENTICATED error."""
+        phone = self.patient_phone()
+        if phone is None:
+            if self.bearer_token() is None:
+                raise Unauthenticated(
+                    "Sign in with your phone: this needs the token from verifyPhone."
+                )
+            raise Unauthenticated("The phone token is invalid or expired; verify your phone again.")
+        return phone
 
     async def require_account(self) -> Account:
         """The signed-in account (any role, any status), or an UNAUTHENTICATED error."""

@@ -23,6 +23,7 @@ DOMAINS = (
     "webhooks",
     "live",
     "waitlist",
+    "patients",
 )
 
 

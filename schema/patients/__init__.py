@@ -1,0 +1,1 @@
+"""Patients' GraphQL: phone sign-in, myBookings, rescheduleMyAppointment."""
