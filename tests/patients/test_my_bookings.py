@@ -57,9 +57,7 @@ async def test_the_phone_sees_its_bookings_newest_session_first_and_no_one_elses
     body = await gql(MY_BOOKINGS, {"first": 20, "after": None}, token=token)
     # then
     assert "errors" not in body, body
-    assert public_ids(body) == [
-        item.public_id for item in (later, cancelled, late, early)
-    ]
+    assert public_ids(body) == [item.public_id for item in (later, cancelled, late, early)]
     first = body["data"]["myBookings"]["edges"][0]["node"]
     assert first == {
         "publicId": later.public_id,
@@ -125,7 +123,7 @@ async def test_the_statements_do_not_grow_with_the_page(
     count_statements: Callable[..., AbstractContextManager[StatementLog]],
 ) -> None:
     # given 30 bookings of the phone with ten doctors
-    for n in range(10):
+    for _ in range(10):
         doctor = await make_doctor(session)
         schedules = [await make_schedule(session, doctor, weekday=day) for day in (3, 4, 5)]
         for schedule, day in zip(schedules, (DEC_3, DEC_4, date(2026, 12, 5)), strict=True):

@@ -29,7 +29,9 @@ def test_a_patient_token_names_its_phone_until_it_expires() -> None:
     # given
     token = patient()
     # when
-    read = [read_patient_token(token, keyring=OLD, now=NOW + TTL - timedelta(seconds=s)) for s in (1, 0)]
+    read = [
+        read_patient_token(token, keyring=OLD, now=NOW + TTL - timedelta(seconds=s)) for s in (1, 0)
+    ]
     # then
     assert read == [PHONE, None]
 
