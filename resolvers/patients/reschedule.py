@@ -77,6 +77,7 @@ if TYPE_CHECKING:
 
 REASON = "rescheduled"
 _NOT_FOUND = "No appointment with this id and manage token."
+_NOT_MOVABLE = "Only a booked appointment whose session has not started can be moved."
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,8 @@ async def _attempt(
         previous, manage_token=request.manage_token, actor=actor, keyring=keyring
     ):
         return NotFound(_NOT_FOUND)
+    if previous.patient_phone is None:
+        return NotAllowed(_NOT_MOVABLE)  # a walk-in without a phone: never BOOKED
     # The booking's own checks of the date window and the key, on the patient's stored data.
     target = check_request(
         BookingRequest(
@@ -200,7 +203,7 @@ async def _attempt(
     previous, old_schedule, old_doctor = locked
     starts_at = session_start(old_schedule, old_doctor, previous.session_date)
     if not can_cancel(previous.status, starts_at=starts_at, now=now):
-        return NotAllowed("Only a booked appointment whose session has not started can be moved.")
+        return NotAllowed(_NOT_MOVABLE)
     zone = zone_of(doctor)
     if not pattern_of(schedule).falls_on(target.day):
         upcoming = await next_session_after(
@@ -290,7 +293,7 @@ async def _move(
         queue_number=queue_number,
         patient_name=old.patient_name,
         patient_age=old.patient_age,
-        patient_phone=old.patient_phone,
+        patient_phone=request.patient_phone,
         status=AppointmentStatus.BOOKED,
         manage_token_hash="",
         manage_token_salt=salt,
@@ -317,7 +320,7 @@ async def _move(
     enqueue(
         session,
         channel=NotificationChannel.SMS,
-        recipient=old.patient_phone,
+        recipient=request.patient_phone,
         body=messages.fill(
             messages.RESCHEDULED,
             previous_id=old.public_id,

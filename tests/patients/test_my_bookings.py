@@ -21,7 +21,9 @@ from tests.scheduling_support import signed_in_doctor
 MY_BOOKINGS = patients_operation("MyBookings", without=ELSEWHERE)
 PHONE = "+919830012345"
 DEC_3, DEC_4, DEC_10 = date(2026, 12, 3), date(2026, 12, 4), date(2026, 12, 10)
-BUDGET = 4
+# The page (with its total); then one batch each: the doctors, the sessions' vacations and
+# seats, and the live queue's four reads behind position and estimatedCallAt.
+BUDGET = 7
 
 
 def public_ids(body: dict[str, Any]) -> list[str]:
@@ -65,6 +67,8 @@ async def test_the_phone_sees_its_bookings_newest_session_first_and_no_one_elses
         "queueNumber": 1,
         "patientName": later.patient_name,
         "canCancel": True,
+        "position": 0,
+        "estimatedCallAt": "2026-12-10T18:00:00+05:30",
         "session": {"date": "2026-12-10", "startsAt": "2026-12-10T18:00:00+05:30"},
         "doctor": {"publicId": doctor.public_id, "name": "Dr. Asha Rao"},
     }
