@@ -17,9 +17,12 @@ from tests.accounts_support import REQUEST_OTP, sent_code
 from tests.booking_support import give_code
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule
-from tests.patients_support import patients_operation, patients_variables
+from tests.patients_support import ELSEWHERE, patients_operation, patients_variables
 
 VERIFY = patients_operation("VerifyPhone")
+MY_BOOKINGS = patients_operation("MyBookings", without=ELSEWHERE)
+RESCHEDULE = patients_operation("RescheduleMyAppointment")
+CANCEL = patients_operation("CancelByPhone")
 PHONE = "+919830012345"
 DEC_3 = date(2026, 12, 3)
 
@@ -115,3 +118,49 @@ async def test_the_frontends_example_variables_are_accepted(
     body = await gql(VERIFY, variables)
     # then
     assert body["data"]["verifyPhone"]["__typename"] == "PhoneVerified"
+
+
+async def test_signed_in_by_phone_a_patient_lists_moves_and_cancels_only_their_bookings(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given two bookings of the phone and one of another phone, in two sessions
+    doctor = await make_doctor(session)
+    thursday = await make_schedule(session, doctor, weekday=3)
+    friday = await make_schedule(session, doctor, weekday=4)
+    first = await make_appointment(session, thursday, DEC_3, patient_phone=PHONE)
+    second = await make_appointment(session, thursday, DEC_3, patient_phone=PHONE)
+    stranger = await make_appointment(session, thursday, DEC_3, patient_phone="+919830099999")
+    await session.commit()
+    await gql(REQUEST_OTP, {"phone": PHONE, "purpose": "MANAGE_APPOINTMENTS"})
+    verified = await gql(VERIFY, {"phone": PHONE, "otpCode": await sent_code(session, PHONE)})
+    token = verified["data"]["verifyPhone"]["accessToken"]
+    # when the patient lists, moves one, cancels the other, and tries the stranger's
+    listed = await gql(MY_BOOKINGS, {"first": 10}, token=token)
+    moved = await gql(
+        RESCHEDULE,
+        {"publicId": first.public_id, "scheduleId": str(friday.id), "date": "2026-12-04"},
+        token=token,
+    )
+    cancelled = await gql(CANCEL, {"publicId": second.public_id, "reason": None}, token=token)
+    foreign = await gql(CANCEL, {"publicId": stranger.public_id, "reason": None}, token=token)
+    moved_away = await gql(
+        RESCHEDULE,
+        {"publicId": stranger.public_id, "scheduleId": str(friday.id), "date": "2026-12-04"},
+        token=token,
+    )
+    after = await gql(MY_BOOKINGS, {"first": 10}, token=token)
+    # then
+    edges = listed["data"]["myBookings"]["edges"]
+    assert {edge["node"]["publicId"] for edge in edges} == {first.public_id, second.public_id}
+    assert moved["data"]["rescheduleMyAppointment"]["__typename"] == "Rescheduled"
+    assert cancelled["data"]["cancelMyAppointment"]["__typename"] == "AppointmentCancelled"
+    assert foreign["data"]["cancelMyAppointment"]["__typename"] == "NotFound"
+    assert moved_away["data"]["rescheduleMyAppointment"]["__typename"] == "NotFound"
+    assert [
+        (edge["node"]["publicId"], edge["node"]["status"])
+        for edge in after["data"]["myBookings"]["edges"]
+    ] == [
+        ("MMA-4", "BOOKED"),
+        (second.public_id, "CANCELLED_BY_PATIENT"),
+        (first.public_id, "CANCELLED_BY_PATIENT"),
+    ]
