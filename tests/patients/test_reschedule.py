@@ -331,3 +331,21 @@ async def test_a_retry_with_the_key_gets_the_first_answer_and_another_request_is
     assert other["rescheduleMyAppointment"]["__typename"] == "ValidationFailed"
     assert await session.scalar(select(func.count()).select_from(Appointment)) == 3
     assert await seats(session) == {(world.thursday.id, DEC_3): 0, (world.friday.id, DEC_4): 2}
+
+
+async def test_a_key_a_booking_used_is_refused(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    # given a booking made with the key
+    await make_appointment(
+        session, world.thursday, DEC_3, idempotency_key=KEY, idempotency_fingerprint="booking's"
+    )
+    await session.commit()
+    # when
+    body = await gql(RESCHEDULE, move(world, idempotencyKey=KEY))
+    # then
+    assert body["data"]["rescheduleMyAppointment"]["__typename"] == "ValidationFailed"
+    stored = await session.scalar(
+        select(Appointment.status).where(Appointment.id == world.booked.id)
+    )
+    assert stored is AppointmentStatus.BOOKED
