@@ -16,9 +16,6 @@ from settings import Settings
 from tests.operations import OPERATIONS_DIR, _DropFields, _DropUnusedVariables, _used_variables
 
 PATIENTS = OPERATIONS_DIR / "patients"
-# MyBookings also selects the waitlist, which another capability adds (not yet in the
-# schema): these tests send the document without it.
-ELSEWHERE = ("myWaitlist",)
 
 
 @cache

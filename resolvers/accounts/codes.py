@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import OtpPurpose
-from db.models import Appointment
+from db.models import Appointment, WaitlistEntry
 from resolvers.accounts.profiles import FormChecker
 from resolvers.platform import otp, otp_budgets
 from resolvers.platform.errors import FieldProblem, Problems, RateLimited, ValidationFailed
@@ -29,10 +29,10 @@ async def request_code(
 ) -> otp.OtpSent | RateLimited | ValidationFailed:
     """Send a code to ``phone`` for ``purpose``; committed, so the send counts.
 
-    A MANAGE_APPOINTMENTS code is texted only to a phone that has booked at least once;
-    for any other the answer, the limits and the budgets are the same and no SMS goes:
-    the answer never tells whether a phone has bookings, and a stranger's phone is
-    not texted for nothing.
+    A MANAGE_APPOINTMENTS code is texted only to a phone that has booked (or joined a
+    waitlist) at least once; for any other the answer, the limits and the budgets are the
+    same and no SMS goes: the answer never tells whether a phone has bookings, and a
+    stranger's phone is not texted for nothing.
     """
     form = FormChecker(Problems(), settings.default_country_code)
     e164 = form.phone("phone", phone)
@@ -53,5 +53,7 @@ async def request_code(
 
 
 async def _has_booked(session: AsyncSession, phone: str) -> bool:
-    # ix_appointments_patient_phone answers this from the index.
-    return bool(await session.scalar(select(exists().where(Appointment.patient_phone == phone))))
+    """Whether the phone ever booked or joined a waitlist (one statement, from the indexes)."""
+    booked = exists().where(Appointment.patient_phone == phone)
+    waiting = exists().where(WaitlistEntry.patient_phone == phone)
+    return bool(await session.scalar(select(booked | waiting)))

@@ -4,7 +4,8 @@ Every booking rule applies to the target (booking's own checks, in resolvers/boo
 except the one-time code: the manage token or the phone token already proved the phone.
 One transaction takes the new seat, creates the new appointment (a new public id and
 manage token), cancels the old one (CANCELLED_BY_PATIENT, reason "rescheduled") and gives
-its seat back through ``release_seats``; any refusal leaves both sessions as they were.
+its seat back through ``release_seats`` (which promotes the first of that session's
+waitlist into it); any refusal leaves both sessions as they were.
 
 Lock order (resolvers/accounts/standing.py): the target schedule FOR SHARE, as a booking
 holds it; then the old appointment FOR UPDATE; then both seat counters in (schedule id,
@@ -24,13 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from db.enums import AppointmentStatus, NotificationChannel, WebhookEvent
 from db.models import Account, Appointment, Schedule, SessionSeats
-from resolvers.booking.appointments import (
-    can_cancel,
-    describe_session,
-    patient_may_manage,
-    release_seats,
-    session_start,
-)
+from resolvers.booking.appointments import can_cancel, patient_may_manage, release_seats
 from resolvers.booking.book import (
     BookingRequest,
     bookable_schedule,
@@ -57,6 +52,7 @@ from resolvers.booking.results import (
     SessionFull,
 )
 from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
+from resolvers.booking.wording import describe_session, session_start
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
 from resolvers.platform.calendar import pattern_of, zone_of
@@ -316,7 +312,8 @@ async def _move(
     old.cancelled_at = now
     old.cancellation_reason = REASON
     await session.flush()
-    await release_seats(session, [old])
+    # Hands the freed seat to the old session's waitlist, in this transaction.
+    await release_seats(session, [old], now=now)
     enqueue(
         session,
         channel=NotificationChannel.SMS,

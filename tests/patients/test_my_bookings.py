@@ -15,15 +15,20 @@ from settings import Settings
 from tests.accounts_support import error_code
 from tests.conftest import GraphQLClient, StatementLog
 from tests.factories import make_appointment, make_doctor, make_schedule
-from tests.patients_support import ELSEWHERE, patients_operation, phone_token
+from tests.patients_support import patients_operation, phone_token
 from tests.scheduling_support import signed_in_doctor
+from tests.waitlist_support import make_entry
 
-MY_BOOKINGS = patients_operation("MyBookings", without=ELSEWHERE)
+MY_BOOKINGS = patients_operation("MyBookings")
 PHONE = "+919830012345"
 DEC_3, DEC_4, DEC_10 = date(2026, 12, 3), date(2026, 12, 4), date(2026, 12, 10)
 # The page (with its total); then one batch each: the doctors, the sessions' vacations and
 # seats, and the live queue's four reads behind position and estimatedCallAt.
-BUDGET = 7
+BOOKINGS_BUDGET = 7
+# With the waitlist: its entries with their places in line (one read), and the sessions
+# of entries whose schedules the page did not hold (one batch each of schedules, doctors,
+# vacations and seats): at most 12, whatever the page size or the number of entries.
+BUDGET = 12
 
 
 def public_ids(body: dict[str, Any]) -> list[str]:
@@ -53,6 +58,8 @@ async def test_the_phone_sees_its_bookings_newest_session_first_and_no_one_elses
     )
     later = await make_appointment(session, evening, DEC_10, patient_phone=PHONE)
     await make_appointment(session, evening, DEC_3, patient_phone="+919830099999")
+    waiting, _ = await make_entry(session, friday, DEC_4, settings=settings, patient_phone=PHONE)
+    await make_entry(session, friday, DEC_4, settings=settings, patient_name="Someone Else")
     await session.commit()
     token = phone_token(PHONE, settings=settings, clock=clock)
     # when
@@ -73,6 +80,14 @@ async def test_the_phone_sees_its_bookings_newest_session_first_and_no_one_elses
         "doctor": {"publicId": doctor.public_id, "name": "Dr. Asha Rao"},
     }
     assert body["data"]["myBookings"]["pageInfo"]["hasNextPage"] is False
+    assert body["data"]["myWaitlist"] == [
+        {
+            "publicId": waiting.public_id,
+            "status": "WAITING",
+            "position": 1,
+            "session": {"date": "2026-12-04"},
+        }
+    ]
 
 
 async def test_pages_follow_the_cursor_rules(
@@ -126,21 +141,27 @@ async def test_the_statements_do_not_grow_with_the_page(
     clock: FixedClock,
     count_statements: Callable[..., AbstractContextManager[StatementLog]],
 ) -> None:
-    # given 30 bookings of the phone with ten doctors
+    # given 30 bookings of the phone with ten doctors, and ten waitlist entries
     for _ in range(10):
         doctor = await make_doctor(session)
         schedules = [await make_schedule(session, doctor, weekday=day) for day in (3, 4, 5)]
         for schedule, day in zip(schedules, (DEC_3, DEC_4, date(2026, 12, 5)), strict=True):
             await make_appointment(session, schedule, day, patient_phone=PHONE)
+        await make_entry(session, schedules[0], DEC_10, settings=settings, patient_phone=PHONE)
     await session.commit()
     token = phone_token(PHONE, settings=settings, clock=clock)
-    counts = []
+    bookings_only = patients_operation("MyBookings", without=("myWaitlist",))
+    counts, whole = [], []
     for size in (1, 5, 30):
         # when
         with count_statements() as log:
-            body = await gql(MY_BOOKINGS, {"first": size}, token=token)
+            body = await gql(bookings_only, {"first": size}, token=token)
+        with count_statements() as both:
+            full = await gql(MY_BOOKINGS, {"first": size}, token=token)
         # then
-        assert len(public_ids(body)) == size
+        assert len(public_ids(body)) == len(public_ids(full)) == size
+        assert len(full["data"]["myWaitlist"]) == 10
         counts.append(log.count)
-    assert counts == [counts[0]] * 3
-    assert counts[0] <= BUDGET, counts
+        whole.append(both.count)
+    assert counts == [BOOKINGS_BUDGET] * 3
+    assert max(whole) <= BUDGET, whole

@@ -17,13 +17,15 @@ from tests.accounts_support import REQUEST_OTP, sent_code
 from tests.booking_support import give_code
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule
-from tests.patients_support import ELSEWHERE, patients_operation, patients_variables
+from tests.patients_support import patients_operation, patients_variables
+from tests.waitlist_support import make_entry
 
 VERIFY = patients_operation("VerifyPhone")
-MY_BOOKINGS = patients_operation("MyBookings", without=ELSEWHERE)
+MY_BOOKINGS = patients_operation("MyBookings")
 RESCHEDULE = patients_operation("RescheduleMyAppointment")
 CANCEL = patients_operation("CancelByPhone")
 PHONE = "+919830012345"
+WAITING = "+919830077777"
 DEC_3 = date(2026, 12, 3)
 
 
@@ -49,25 +51,27 @@ async def test_a_code_for_a_phone_with_bookings_is_texted_and_buys_a_token(
 
 
 async def test_a_phone_without_bookings_gets_the_same_answer_and_no_sms(
-    gql: GraphQLClient, session: AsyncSession
+    gql: GraphQLClient, session: AsyncSession, settings: Settings
 ) -> None:
-    # given a phone that never booked, and one that did
+    # given a phone that never booked, one that did, and one that only waits in line
     schedule = await make_schedule(session, await make_doctor(session))
     await make_appointment(session, schedule, DEC_3, patient_phone="+919830099999")
+    await make_entry(session, schedule, DEC_3, settings=settings, patient_phone=WAITING)
     await session.commit()
-    # when both ask for a code
+    # when each asks for a code
     stranger = await gql(REQUEST_OTP, {"phone": PHONE, "purpose": "MANAGE_APPOINTMENTS"})
     patient = await gql(REQUEST_OTP, {"phone": "+919830099999", "purpose": "MANAGE_APPOINTMENTS"})
+    waiter = await gql(REQUEST_OTP, {"phone": WAITING, "purpose": "MANAGE_APPOINTMENTS"})
     again = await gql(REQUEST_OTP, {"phone": PHONE, "purpose": "MANAGE_APPOINTMENTS"})
     # then the answers have the same shape, the limits count both, only the patient is texted
-    answers = [stranger["data"]["requestOtp"], patient["data"]["requestOtp"]]
-    assert [sorted(answer) for answer in answers] == [sorted(answers[1])] * 2
+    answers = [body["data"]["requestOtp"] for body in (stranger, patient, waiter)]
+    assert [sorted(answer) for answer in answers] == [sorted(answers[1])] * 3
     assert {answer["__typename"] for answer in answers} == {"OtpSent"}
     assert again["data"]["requestOtp"]["__typename"] == "RateLimited"
     recipients = (await session.scalars(select(Notification.recipient))).all()
-    assert recipients == ["+919830099999"]
+    assert recipients == ["+919830099999", WAITING]
     challenges = await session.scalar(select(func.count()).select_from(OtpChallenge))
-    assert challenges == 2
+    assert challenges == 3
 
 
 async def test_a_wrong_or_foreign_code_is_refused_and_a_bad_phone_is_named(

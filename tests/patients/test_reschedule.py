@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import AppointmentStatus, DoctorStatus
+from db.enums import AppointmentStatus, DoctorStatus, WaitlistStatus
 from db.models import Account, Appointment, Notification, Schedule, SessionSeats, WebhookDelivery
 from resolvers.platform.changes import CHANNEL
 from resolvers.platform.clock import FixedClock
@@ -23,6 +23,7 @@ from tests.conftest import GraphQLClient
 from tests.factories import make_admin, make_appointment, make_doctor, make_schedule, make_vacation
 from tests.operations import operation
 from tests.patients_support import patients_operation, patients_variables, phone_token
+from tests.waitlist_support import entries_of, make_entry
 from tests.webhooks.support import register
 
 RESCHEDULE = patients_operation("RescheduleMyAppointment")
@@ -349,3 +350,28 @@ async def test_a_key_a_booking_used_is_refused(
         select(Appointment.status).where(Appointment.id == world.booked.id)
     )
     assert stored is AppointmentStatus.BOOKED
+
+
+async def test_the_freed_seat_goes_to_the_old_sessions_waitlist_in_the_same_move(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, world: World
+) -> None:
+    # given the old session is full (one seat) and someone waits for it
+    world.thursday.patient_limit = 1
+    session.add(world.thursday)
+    entry, _ = await make_entry(session, world.thursday, DEC_3, settings=settings)
+    await session.commit()
+    # when the patient moves away
+    body = await gql(RESCHEDULE, move(world))
+    # then the first in line holds the freed seat, with the next queue number
+    assert body["data"]["rescheduleMyAppointment"]["__typename"] == "Rescheduled"
+    promoted = (await entries_of(session))[0]
+    assert promoted.status is WaitlistStatus.PROMOTED
+    seated = await session.get_one(Appointment, promoted.appointment_id)
+    assert (seated.schedule_id, seated.session_date, seated.queue_number) == (
+        world.thursday.id,
+        DEC_3,
+        2,
+    )
+    assert seated.status is AppointmentStatus.BOOKED
+    assert await seats(session) == {(world.thursday.id, DEC_3): 1, (world.friday.id, DEC_4): 2}
+    assert entry.id == promoted.id
