@@ -20,6 +20,7 @@ from resolvers.platform.clock import FixedClock
 from settings import Settings
 from tests.accounts_support import token_for
 from tests.conftest import GraphQLClient
+from tests.database import direct_url
 from tests.factories import make_admin, make_appointment, make_doctor, make_schedule, make_vacation
 from tests.operations import operation
 from tests.patients_support import patients_operation, patients_variables, phone_token
@@ -172,7 +173,7 @@ async def test_webhooks_hear_the_cancellation_and_the_booking_and_both_sessions_
         gql, token_for(admin, settings=settings, clock=clock), "https://clinic.example.org/h"
     )
     heard: asyncio.Queue[str] = asyncio.Queue()
-    listener = await asyncpg.connect(database_url.replace("+asyncpg", "", 1))
+    listener = await asyncpg.connect(direct_url(database_url).replace("+asyncpg", "", 1))
     await listener.add_listener(CHANNEL, lambda *args: heard.put_nowait(args[3]))
     try:
         # when
