@@ -125,7 +125,7 @@ PUBLIC_FIELDS = frozenset(
 )
 # Fields for a patient signed in with a phone token (verifyPhone), which no account's token
 # opens: tests/patients/test_phone_token_scope.py and test_my_bookings.py try them.
-PATIENT_FIELDS = frozenset({"myBookings"})
+PATIENT_FIELDS = frozenset({"myBookings", "myWaitlist"})
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,24 @@ async def test_the_statements_do_not_grow_with_the_page(
         whole.append(both.count)
     assert counts == [BOOKINGS_BUDGET] * 3
     assert max(whole) <= BUDGET, whole
+
+
+async def test_the_waitlist_of_a_phone_needs_its_phone_token(
+    gql: GraphQLClient, session: AsyncSession, settings: Settings, clock: FixedClock
+) -> None:
+    # given an entry of the phone, and a doctor's token
+    schedule = await make_schedule(session, await make_doctor(session))
+    await make_entry(session, schedule, DEC_3, settings=settings, patient_phone=PHONE)
+    _, doctor_token = await signed_in_doctor(session, settings=settings, clock=clock)
+    waitlist_only = patients_operation("MyBookings", without=("myBookings",))
+    # when
+    anonymous = await gql(waitlist_only)
+    as_doctor = await gql(waitlist_only, token=doctor_token)
+    own = await gql(waitlist_only, token=phone_token(PHONE, settings=settings, clock=clock))
+    other = await gql(
+        waitlist_only, token=phone_token("+919830099999", settings=settings, clock=clock)
+    )
+    # then
+    assert [error_code(body) for body in (anonymous, as_doctor)] == ["UNAUTHENTICATED"] * 2
+    assert [entry["status"] for entry in own["data"]["myWaitlist"]] == ["WAITING"]
+    assert other["data"]["myWaitlist"] == []
