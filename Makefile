@@ -68,7 +68,7 @@ check-migrations: install
 	$(VENV)/bin/alembic check
 
 operations: install
-	$(PY) ../shared/tools/check_operations.py schema.graphql --with integrations --with patients
+	$(PY) ../shared/tools/check_operations.py schema.graphql --with integrations --with live --with patients
 
 # Rebuild the committed GraphiQL bundle (app/graphiql/static) from app/graphiql/frontend/package-lock.json
 # and ../shared/operations; commit the result.
