@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from html import escape
 
@@ -12,8 +13,23 @@ from app.graphiql.assets import load_bundle
 
 ASSETS_PATH = "/static/graphiql"
 
+# A Host header as a browser sends it: a name or IPv4 address, or a bracketed IPv6
+# address, and an optional port. Anything else (spaces, ";", quotes) could add a
+# directive to the policy, so it gets no explicit WebSocket source at all.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
-def content_security_policy(style_nonce: str) -> str:
+
+def websocket_origin(request: Request) -> str | None:
+    """This page's origin with ws: or wss: (GraphiQL's subscriptions), or None if unsafe."""
+    host = request.headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        return None
+    # The scheme is the client's (app/proxies.py rewrites it behind trusted proxies).
+    scheme = "wss" if request.url.scheme == "https" else "ws"
+    return f"{scheme}://{host}"
+
+
+def content_security_policy(style_nonce: str, websocket: str | None) -> str:
     """Nothing from other origins, no inline script, no eval.
 
     Styles: the bundle's stylesheet, plus <style> elements carrying this
@@ -22,7 +38,11 @@ def content_security_policy(style_nonce: str) -> str:
     style *attributes* stay forbidden; React and CodeMirror set styles through
     the CSSOM, which CSP does not restrict. Fonts and a few icons are data: URLs
     inside the stylesheet; the favicon is an empty data: URL.
+
+    Connections: this origin, and this origin's WebSocket URL for subscriptions,
+    named explicitly because 'self' matches ws:/wss: only in CSP Level 3 browsers.
     """
+    connect = "connect-src 'self'" + (f" {websocket}" if websocket else "")
     return "; ".join(
         (
             "default-src 'none'",
@@ -30,7 +50,7 @@ def content_security_policy(style_nonce: str) -> str:
             f"style-src 'self' 'nonce-{style_nonce}'",
             "img-src 'self' data:",
             "font-src 'self' data:",
-            "connect-src 'self'",
+            connect,
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",
@@ -74,7 +94,7 @@ def render(request: Request) -> HTMLResponse:
     return HTMLResponse(
         html,
         headers={
-            "Content-Security-Policy": content_security_policy(nonce),
+            "Content-Security-Policy": content_security_policy(nonce, websocket_origin(request)),
             # A fresh nonce per response: the page itself is never cached.
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",

@@ -13,13 +13,18 @@ const outdir = resolve(here, "../static");
 const operationsDir = resolve(here, process.env.OPERATIONS_DIR ?? "../../../../shared/operations");
 
 // Tab order: what a visitor tries first comes first.
-const FILE_ORDER = ["public", "patient", "doctor", "admin"];
+const FILE_ORDER = ["public", "patient", "doctor", "live/live", "admin"];
+// Folders of operations beyond the top level that get tabs: the session day's.
+const FOLDERS = ["live"];
 // Doctor operations that run before there is a token (see doctor.graphql's header).
 const DOCTOR_WITHOUT_TOKEN = new Set(["RegisterDoctor", "Login", "ResetPassword"]);
 const BEARER_EXAMPLE = { Authorization: "Bearer <accessToken from Login>" };
 
-function needsToken(file, name) {
+// file: a path under operations/ without ".graphql" ("doctor", "live/live").
+function needsToken(file, name, kind) {
   if (file === "admin") return true;
+  // The session day: the doctor's mutations; the board and a patient's place are public.
+  if (file === "live/live") return kind === "mutation";
   return file === "doctor" && !DOCTOR_WITHOUT_TOKEN.has(name);
 }
 
@@ -27,11 +32,22 @@ function shortHash(text) {
   return createHash("sha256").update(text).digest("hex").slice(0, 12);
 }
 
+function graphqlFiles(folder) {
+  return readdirSync(join(operationsDir, folder))
+    .filter((name) => name.endsWith(".graphql"))
+    .map((name) => join(folder, basename(name, ".graphql")));
+}
+
 function buildTabs() {
   const variables = JSON.parse(readFileSync(join(operationsDir, "variables.json"), "utf8"));
-  const files = readdirSync(operationsDir)
-    .filter((name) => name.endsWith(".graphql"))
-    .map((name) => basename(name, ".graphql"))
+  for (const folder of FOLDERS) {
+    Object.assign(
+      variables,
+      JSON.parse(readFileSync(join(operationsDir, folder, "variables.json"), "utf8")),
+    );
+  }
+  const files = [".", ...FOLDERS]
+    .flatMap(graphqlFiles)
     .sort((a, b) => {
       const rank = (name) => (FILE_ORDER.includes(name) ? FILE_ORDER.indexOf(name) : 99);
       return rank(a) - rank(b) || a.localeCompare(b);
@@ -42,7 +58,7 @@ function buildTabs() {
     for (const definition of parse(source).definitions) {
       if (definition.kind !== "OperationDefinition" || !definition.name) continue;
       const name = definition.name.value;
-      const token = needsToken(file, name);
+      const token = needsToken(file, name, definition.operation);
       const note = token
         ? `# ${file}.graphql: send the Authorization header (Headers, below) with a token from Login`
         : `# ${file}.graphql`;

@@ -2,6 +2,7 @@
 // networks that block CDNs and under a Content-Security-Policy that allows
 // nothing from other origins.
 import { setNonce } from "get-nonce";
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
 import { GraphiQL } from "graphiql";
 import "graphiql/style.css";
 import React from "react";
@@ -15,25 +16,43 @@ const { endpoint, operations, operationsIntegrity, styleNonce } = root.dataset;
 // server's CSP allows it only with this per-request nonce (no 'unsafe-inline').
 setNonce(styleNonce);
 
-// A fetcher of our own: same-origin POST only (no websocket client bundled).
-async function fetcher(params, options) {
-  const response = await fetch(endpoint, {
-    method: "POST",
+// Queries and mutations: a same-origin POST whose answer is always GraphQL-shaped
+// (a proxy's HTML error page becomes an error, not a JSON parse failure).
+const JSON_TYPE = { "Content-Type": "application/json" };
+
+async function sameOriginFetch(url, init) {
+  const response = await fetch(url, {
+    ...init,
     credentials: "same-origin",
-    headers: {
-      Accept: "application/graphql-response+json, application/json",
-      "Content-Type": "application/json",
-      ...(options?.headers ?? {}),
-    },
-    body: JSON.stringify(params),
+    headers: { Accept: "application/graphql-response+json, application/json", ...init.headers },
   });
   const text = await response.text();
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
+    return new Response(text, { status: response.status, headers: JSON_TYPE });
   } catch {
-    return { errors: [{ message: `HTTP ${response.status}: ${text.slice(0, 500)}` }] };
+    const errors = [{ message: `HTTP ${response.status}: ${text.slice(0, 500)}` }];
+    return Response.json({ errors });
   }
 }
+
+// Subscriptions: graphql-transport-ws (graphql-ws) on the same path, same origin, so the
+// page's CSP needs only this origin's ws:// or wss:// URL. The toolkit opens one lazy
+// client per subscription with the Headers editor's values as connection_init payload,
+// and it closes its socket when the subscription completes or is stopped.
+function subscriptionUrl() {
+  const url = new URL(endpoint, window.location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
+const fetcher = createGraphiQLFetcher({
+  url: endpoint,
+  subscriptionUrl: subscriptionUrl(),
+  fetch: sameOriginFetch,
+  // The server answers application/json only; no multipart incremental delivery.
+  enableIncrementalDelivery: false,
+});
 
 // Tabs live in localStorage under a key tied to this set of operations, so a
 // new build's operations replace a returning visitor's stale tabs.
