@@ -85,3 +85,12 @@ clean-data:
 BENCH_SECONDS ?= 10
 bench: install-dev
 	$(PY) -m bench.run --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
+
+# Live fan-out benchmark (bench/live.py): the Procfile's server with 2 workers in production
+# mode over the bench database, BENCH_LIVE_ARGS subscribers (WatchSession and WatchMyPlace over
+# graphql-transport-ws, in separate load processes) over RUNNING sessions, one CallNext a
+# second; delays commit-to-receipt, memory per subscription, CPU per fan-out, connections.
+.PHONY: bench-live
+BENCH_LIVE_ARGS ?= --subscribers 5000 --sessions 300 --seconds 60 --rate 1
+bench-live: install-dev
+	$(PY) -m bench.live $(BENCH_LIVE_ARGS)

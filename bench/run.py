@@ -66,8 +66,11 @@ def _cell(tally: client.Tally, seconds: float) -> Cell:
 
 
 @contextmanager
-def serving(target: str, port: int, env: dict[str, str]) -> Iterator[None]:
-    """gunicorn with 2 workers on 127.0.0.1:port until the block ends; then SIGTERM and wait."""
+def serving(target: str, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn with 2 workers on 127.0.0.1:port until the block ends; then SIGTERM and wait.
+
+    The block gets the gunicorn master's process (its children are the workers).
+    """
     server_env = {
         **env,
         "WEB_CONCURRENCY": str(WORKERS),
@@ -96,7 +99,7 @@ def serving(target: str, port: int, env: dict[str, str]) -> Iterator[None]:
                     raise RuntimeError(f"gunicorn {target} did not listen on {port}") from None
                 time.sleep(0.1)
         time.sleep(1.0)  # let both workers finish booting
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
