@@ -3,92 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright
+from playwright.async_api import Browser
 from playwright.async_api import expect as playwright_expect
 
 from app.graphiql.assets import load_bundle
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, Problems, open_graphiql
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # No network: every name but the test server's address fails to resolve.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-TIMEOUT_MS = 60_000  # generous: other test runs share the machine's two cores
 SCREENSHOT = ARTIFACTS / "graphiql.png"
-
-# Collects what the page's security policy refused, from inside the page.
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
-
-@dataclass
-class Problems:
-    """Everything that must stay empty for the page to count as healthy."""
-
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    external_requests: list[str] = field(default_factory=list)
-    failed_requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-async def open_graphiql(browser: Browser, origin: str) -> tuple[Page, Problems, Any]:
-    context = await browser.new_context(viewport={"width": 1440, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    problems = Problems()
-
-    async def refuse_other_origins(route: Any) -> None:
-        problems.external_requests.append(route.request.url)
-        await route.abort()
-
-    await context.route(lambda url: not url.startswith(origin + "/"), refuse_other_origins)
-    await context.add_init_script(RECORD_CSP_VIOLATIONS)
-    page = await context.new_page()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.console_errors.append(message.text)
-
-    def on_failed(request: Request) -> None:
-        problems.failed_requests.append(f"{request.url}: {request.failure}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
-    page.on("requestfailed", on_failed)
-    response = await page.goto(f"{origin}/graphql")
-    assert response is not None
-    return page, problems, response
 
 
 async def test_graphiql_loads_documents_the_schema_and_runs_a_preloaded_query(
