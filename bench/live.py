@@ -47,6 +47,9 @@ PORT = 8767
 # belongs to exactly one CallNext.
 QUIET_SECONDS = 5.0
 DRAIN_SECONDS = 3.0
+# The application_name of each worker's LISTEN connection (db/listener.py).
+LISTENER_NAME = "medimyth-live"
+SERVER_LOG = ROOT / "artifacts" / "bench-live-server.log"
 
 
 def server_env(url: str, args: argparse.Namespace) -> dict[str, str]:
@@ -85,12 +88,13 @@ async def pg_connections(url: str) -> list[tuple[str, str, int]]:
     db = await asyncpg.connect(dsn, **kwargs)
     try:
         rows = await db.fetch(
-            """SELECT CASE WHEN query ILIKE 'LISTEN%' THEN 'listening' ELSE 'pooled' END AS what,
+            """SELECT CASE WHEN application_name = $1 THEN 'listening' ELSE 'pooled' END AS what,
                       coalesce(state, '?') AS state, count(*) AS n
                FROM pg_stat_activity
                WHERE datname = current_database() AND backend_type = 'client backend'
                  AND pid <> pg_backend_pid()
-               GROUP BY 1, 2 ORDER BY 1, 2"""
+               GROUP BY 1, 2 ORDER BY 1, 2""",
+            LISTENER_NAME,
         )
     finally:
         await db.close()
@@ -169,6 +173,7 @@ class Measured:
     opened: int
     open_failures: list[str]
     load_at_drive: str
+    server_errors: int = 0
 
 
 def _start_loads(streams: list[live_load.Stream], processes: int) -> list[tuple[Any, Connection]]:
@@ -221,8 +226,8 @@ async def measure(url: str, master: int, settings: Settings, args: argparse.Name
         for _, pipe in loads:
             pipe.send("stop")
         for process, pipe in loads:
-            _, receipts, completed, failed = await asyncio.to_thread(pipe.recv)
-            records.append(live_load.Records(receipts, completed, failed))
+            _, receipts, completed, failed, errors = await asyncio.to_thread(pipe.recv)
+            records.append(live_load.Records(receipts, completed, failed, errors))
             process.join(timeout=30)
     return Measured(
         sessions,
@@ -263,8 +268,12 @@ def main() -> None:
     header = ["# Live bench run", "", *machine()]
     print("\n".join(header), flush=True)
     started = time.time()
-    with serving("app:app", PORT, env) as master:
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with serving("app:app", PORT, env, log=SERVER_LOG) as master:
         measured = uvloop.run(measure(url, master.pid, settings, args))
+    logged = SERVER_LOG.read_text(errors="replace").splitlines()
+    measured.server_errors = sum(1 for line in logged if '"level": "ERROR"' in line)
+    pool_timeouts = sum(1 for line in logged if "QueuePool limit" in line)
     lines = [
         *header,
         f"- load average when CallNext ran (1, 5, 15 min): {measured.load_at_drive}",
@@ -274,10 +283,11 @@ def main() -> None:
         f"- took {time.time() - started:.0f} s",
         "",
         *report(measured),
+        f"- the server logged {measured.server_errors} errors ({pool_timeouts} of them waits "
+        f"for a pooled connection that timed out); its log: {SERVER_LOG.relative_to(ROOT)}",
     ]
     output = "\n".join(lines) + "\n"
     print(output)
-    (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "bench-live-latest.md").write_text(output)
 
 

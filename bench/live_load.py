@@ -46,6 +46,8 @@ class Records:
     # stream index -> when the server completed it (a patient's final status)
     completed: dict[int, float] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    # stream index -> how many later `next` messages carried errors instead of data
+    errors: dict[int, int] = field(default_factory=dict)
     opened: int = 0
 
 
@@ -81,7 +83,9 @@ async def _hold(
     try:
         async for event in events:
             now = time.time()
-            if event.type == "next":
+            if event.type == "next" and event.payload.get("errors"):
+                records.errors[stream.index] = records.errors.get(stream.index, 0) + 1
+            elif event.type == "next":
                 records.receipts.append((stream.index, now, _updated_at(event.payload)))
             elif event.type == "complete":
                 records.completed[stream.index] = now
@@ -109,12 +113,13 @@ async def _run(url: str, streams: list[Stream], pipe: Connection) -> None:
         await event.wait()
     pipe.send(("opened", records.opened, len(records.failed), list(records.failed.values())[:3]))
     records.receipts.clear()  # only what follows the opening counts
+    records.errors.clear()
     await asyncio.to_thread(pipe.recv)  # "stop"
     stop.set()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    pipe.send(("records", records.receipts, records.completed, records.failed))
+    pipe.send(("records", records.receipts, records.completed, records.failed, records.errors))
 
 
 def main(url: str, streams: list[Stream], pipe: Connection) -> None:

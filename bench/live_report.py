@@ -47,10 +47,12 @@ def report(measured: Measured) -> list[str]:
     completed: dict[int, float] = {}
     failed: dict[int, str] = {}
     receipts: list[tuple[int, float, str | None]] = []
+    errors = 0
     for records in measured.records:
         completed |= records.completed
         failed |= records.failed
         receipts += records.receipts
+        errors += sum(records.errors.values())
 
     after_answer: dict[str, list[float]] = {"board": [], "patient": []}
     after_sent: list[float] = []
@@ -99,7 +101,8 @@ def report(measured: Measured) -> list[str]:
         f"- CallNext: {len(measured.calls)} sent ({dict(kinds)}), HTTP answer p50 "
         f"{percentile(http, 0.5) * 1000:.0f} ms, p99 {percentile(http, 0.99) * 1000:.0f} ms",
         f"- deliveries: {delivered} of {expected} expected ({expected - delivered} missing), "
-        f"{duplicates} duplicates, {unattributed} not after a CallNext",
+        f"{duplicates} duplicates, {unattributed} not after a CallNext; "
+        f"{errors} `next` messages with errors instead of data",
         "",
         "| delay to each subscriber's receipt | p50 ms | p90 ms | p99 ms | max ms |",
         "| --- | ---: | ---: | ---: | ---: |",

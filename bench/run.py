@@ -66,10 +66,13 @@ def _cell(tally: client.Tally, seconds: float) -> Cell:
 
 
 @contextmanager
-def serving(target: str, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    target: str, port: int, env: dict[str, str], log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """gunicorn with 2 workers on 127.0.0.1:port until the block ends; then SIGTERM and wait.
 
-    The block gets the gunicorn master's process (its children are the workers).
+    The block gets the gunicorn master's process (its children are the workers). The
+    server's log goes to ``log`` when given, else to this process's output.
     """
     server_env = {
         **env,
@@ -81,10 +84,13 @@ def serving(target: str, port: int, env: dict[str, str]) -> Iterator[subprocess.
         "REQUEST_BUDGET_PER_ADDRESS": "0",
         "REQUEST_BUDGET_PER_ACCOUNT": "0",
     }
+    output = None if log is None else log.open("wb")
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), target, "-c", str(ROOT / "gunicorn.conf.py")],
         cwd=ROOT,
         env=server_env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -107,6 +113,8 @@ def serving(target: str, port: int, env: dict[str, str]) -> Iterator[subprocess.
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if output is not None:
+            output.close()
 
 
 def _measure(
