@@ -39,6 +39,7 @@ from bench.floor import asyncpg_dsn
 from bench.live_report import Call, report
 from bench.live_sessions import BenchSession, live_operation, prepare_sessions
 from bench.run import HOST, machine, serving
+from db.listener import APPLICATION_NAME as LISTENER_NAME
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +48,6 @@ PORT = 8767
 # belongs to exactly one CallNext.
 QUIET_SECONDS = 5.0
 DRAIN_SECONDS = 3.0
-# The application_name of each worker's LISTEN connection (db/listener.py).
-LISTENER_NAME = "medimyth-live"
 SERVER_LOG = ROOT / "artifacts" / "bench-live-server.log"
 
 
