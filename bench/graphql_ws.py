@@ -100,6 +100,9 @@ class GraphQLWebSocket:
     async def _receive(self) -> dict[str, Any]:
         while True:
             raw = await self.connection.recv()
+            if not isinstance(raw, str):
+                # A browser's graphql-ws cannot read a binary frame: count it as broken here too.
+                raise ProtocolError(f"a binary frame, where the protocol sends text: {raw[:80]!r}")
             message = orjson.loads(raw)
             if not isinstance(message, dict) or not isinstance(message.get("type"), str):
                 raise ProtocolError(f"not a protocol message: {raw!r}")

@@ -15,9 +15,10 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from db.session import Database, RequestSession
 from resolvers.loaders import Loaders
@@ -48,8 +49,24 @@ _SESSION_KEY = "medimyth.request_session"
 _PREFLIGHTED_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Protocol messages as text frames, as graphql-transport-ws requires.
+
+    encode_json answers bytes (orjson, for HTTP bodies), and Strawberry sends bytes as
+    binary frames, which a browser's graphql-ws client cannot read ("Message is
+    missing the 'type' property" in GraphiQL).
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportHandler
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
         self,

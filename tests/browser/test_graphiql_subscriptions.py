@@ -58,7 +58,11 @@ async def test_a_subscription_in_graphiql_shows_the_session_starting(
         # when the board's subscription is typed into GraphiQL and run
         page, problems, _ = await open_graphiql(browser, live_server)
         sockets: list[WebSocket] = []
-        page.on("websocket", sockets.append)
+
+        def opened(socket: WebSocket) -> None:
+            sockets.append(socket)
+
+        page.on("websocket", opened)
         await page.get_by_role("button", name="Add tab").click()
         await page.locator(".graphiql-query-editor .CodeMirror").click()
         await page.keyboard.press("Control+A")

@@ -153,12 +153,15 @@ class Socket:
 
     async def _recv(self) -> dict[str, Any]:
         raw = await asyncio.wait_for(self.ws.recv(), WAIT_SECONDS)
+        # The protocol's messages are text frames: a browser's client cannot read binary ones.
+        assert isinstance(raw, str), raw
         message: dict[str, Any] = orjson.loads(raw)
         return message
 
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
+                assert isinstance(raw, str), raw  # text frames, as in _recv
                 message = orjson.loads(raw)
                 if message.get("type") == "ping":
                     await self.send({"type": "pong"})
