@@ -90,6 +90,10 @@ def report(measured: Measured) -> list[str]:
     all_after_answer = after_answer["board"] + after_answer["patient"]
     streams_by_kind = Counter(stream.kind for stream in streams)
 
+    reasons = Counter(
+        f"{streams[index].kind}: {reason.split('(')[0]}" for index, reason in failed.items()
+    )
+
     def connections(rows: list[tuple[str, str, int]]) -> str:
         return ", ".join(f"{what} {state}: {n}" for what, state, n in rows) or "none"
 
@@ -98,6 +102,7 @@ def report(measured: Measured) -> list[str]:
         f"({streams_by_kind['board']} WatchSession, {streams_by_kind['patient']} WatchMyPlace), "
         f"{measured.opened} opened, {len(failed)} failed or lost"
         + (f" (e.g. {measured.open_failures[0]})" if measured.open_failures else ""),
+        f"- failed or lost, by stream and cause: {dict(reasons)}",
         f"- CallNext: {len(measured.calls)} sent ({dict(kinds)}), HTTP answer p50 "
         f"{percentile(http, 0.5) * 1000:.0f} ms, p99 {percentile(http, 0.99) * 1000:.0f} ms",
         f"- deliveries: {delivered} of {expected} expected ({expected - delivered} missing), "
