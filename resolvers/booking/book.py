@@ -266,35 +266,17 @@ async def _attempt(
     if found is None:
         return NotFound("No such schedule open for booking.")
     schedule, doctor = found
-    zone = zone_of(doctor)
-    if not pattern_of(schedule).falls_on(checked.day):
-        upcoming = await next_session_after(
-            session, schedule=schedule, zone=zone, day=checked.day, now=now
-        )
-        return NotAScheduledDate(next_session=upcoming)
-    facts = await facts_of(session, schedule, checked.day)
-    current = occurrence_on(
-        schedule,
-        checked.day,
-        zone=zone,
-        vacations=facts.vacations,
-        booked=facts.booked.get(checked.day, 0),
-        now=now,
+    found_session = await session_on(
+        session, schedule=schedule, doctor=doctor, day=checked.day, now=now
     )
+    if isinstance(found_session, NotAScheduledDate):
+        return found_session
+    current, facts = found_session
     refusal = refusal_of(current)
     if refusal is not None:
         return refusal
-    savepoint = await session.begin_nested()
-    if not await verify_otp(
-        session=session,
-        phone=checked.patient_phone,
-        purpose=OtpPurpose.BOOK_APPOINTMENT,
-        code=checked.otp_code,
-        now=now,
-        keyring=keyring,
-    ):
-        await savepoint.commit()
-        await session.commit()  # the wrong attempt must count
+    savepoint = await spend_booking_code(session, checked, now=now, keyring=keyring)
+    if savepoint is None:
         # A concurrent retry with the same key may have used the code first.
         if key is not None:
             replayed = await _replay(session, checked, keyring=keyring)
@@ -311,6 +293,52 @@ async def _attempt(
         now=now,
         keyring=keyring,
     )
+
+
+async def session_on(
+    session: AsyncSession, *, schedule: Schedule, doctor: Account, day: date, now: datetime
+) -> tuple[Occurrence, SessionFacts] | NotAScheduledDate:
+    """The schedule's session on the day and what it holds, read in the caller's transaction.
+
+    NotAScheduledDate (naming the next session) when the schedule does not fall on the day.
+    """
+    zone = zone_of(doctor)
+    if not pattern_of(schedule).falls_on(day):
+        upcoming = await next_session_after(session, schedule=schedule, zone=zone, day=day, now=now)
+        return NotAScheduledDate(next_session=upcoming)
+    facts = await facts_of(session, schedule, day)
+    current = occurrence_on(
+        schedule,
+        day,
+        zone=zone,
+        vacations=facts.vacations,
+        booked=facts.booked.get(day, 0),
+        now=now,
+    )
+    return current, facts
+
+
+async def spend_booking_code(
+    session: AsyncSession, request: BookingRequest, *, now: datetime, keyring: Keyring
+) -> AsyncSessionTransaction | None:
+    """A savepoint once the patient's BOOK_APPOINTMENT code checks out, else None.
+
+    A wrong code is committed before None is returned: the attempt must count even though
+    the caller answers OtpInvalid.
+    """
+    savepoint = await session.begin_nested()
+    if await verify_otp(
+        session=session,
+        phone=request.patient_phone,
+        purpose=OtpPurpose.BOOK_APPOINTMENT,
+        code=request.otp_code,
+        now=now,
+        keyring=keyring,
+    ):
+        return savepoint
+    await savepoint.commit()
+    await session.commit()
+    return None
 
 
 def refusal_of(

@@ -33,6 +33,7 @@ from resolvers.booking.book import (
     facts_of,
     find_duplicate,
     refusal_of,
+    session_on,
     take_seat,
 )
 from resolvers.booking.loaders import SessionFacts
@@ -51,11 +52,11 @@ from resolvers.booking.results import (
     NotAScheduledDate,
     SessionFull,
 )
-from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
+from resolvers.booking.sessions import current_occurrence
 from resolvers.booking.wording import describe_session, session_start
 from resolvers.platform import messages
 from resolvers.platform.audit import Actor
-from resolvers.platform.calendar import pattern_of, zone_of
+from resolvers.platform.calendar import zone_of
 from resolvers.platform.changes import SessionKey, announce
 from resolvers.platform.errors import (
     FieldError,
@@ -200,21 +201,12 @@ async def _attempt(
     starts_at = session_start(old_schedule, old_doctor, previous.session_date)
     if not can_cancel(previous.status, starts_at=starts_at, now=now):
         return NotAllowed(_NOT_MOVABLE)
-    zone = zone_of(doctor)
-    if not pattern_of(schedule).falls_on(target.day):
-        upcoming = await next_session_after(
-            session, schedule=schedule, zone=zone, day=target.day, now=now
-        )
-        return NotAScheduledDate(next_session=upcoming)
-    facts = await facts_of(session, schedule, target.day)
-    current = occurrence_on(
-        schedule,
-        target.day,
-        zone=zone,
-        vacations=facts.vacations,
-        booked=facts.booked.get(target.day, 0),
-        now=now,
+    found_session = await session_on(
+        session, schedule=schedule, doctor=doctor, day=target.day, now=now
     )
+    if isinstance(found_session, NotAScheduledDate):
+        return found_session
+    current, facts = found_session
     refusal = refusal_of(current)
     if refusal is not None:
         return refusal

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import aliased
 
-from db.enums import NotificationChannel, OtpPurpose, WaitlistStatus
+from db.enums import NotificationChannel, WaitlistStatus
 from db.models import Account, Schedule, SessionSeats, WaitlistEntry
 from resolvers.booking.book import (
     BookingRequest,
@@ -23,6 +23,8 @@ from resolvers.booking.book import (
     check_request,
     find_duplicate,
     refusal_of,
+    session_on,
+    spend_booking_code,
 )
 from resolvers.booking.loaders import SessionFacts
 from resolvers.booking.manage_tokens import derive_entry_token, hash_token, new_salt
@@ -33,14 +35,13 @@ from resolvers.booking.results import (
     DuplicateBooking,
     NotAScheduledDate,
 )
-from resolvers.booking.sessions import current_occurrence, next_session_after
+from resolvers.booking.sessions import current_occurrence
 from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
-from resolvers.platform.calendar import SessionStatus, pattern_of, zone_of
+from resolvers.platform.calendar import SessionStatus, zone_of
 from resolvers.platform.changes import SessionKey, announce
 from resolvers.platform.errors import NotAllowed, NotFound, OtpInvalid, ValidationFailed
 from resolvers.platform.keys import Keyring
-from resolvers.platform.otp import verify_otp
 from resolvers.platform.outbox import enqueue
 from resolvers.waitlist.results import (
     JoinWaitlistResult,
@@ -107,32 +108,20 @@ async def _attempt(
     if found is None:
         return NotFound("No such schedule open for booking.")
     schedule, doctor = found
-    zone = zone_of(doctor)
-    if not pattern_of(schedule).falls_on(checked.day):
-        upcoming = await next_session_after(
-            session, schedule=schedule, zone=zone, day=checked.day, now=now
-        )
-        return NotAScheduledDate(next_session=upcoming)
-    current = await current_occurrence(
-        session, schedule=schedule, zone=zone, day=checked.day, now=now
+    found_session = await session_on(
+        session, schedule=schedule, doctor=doctor, day=checked.day, now=now
     )
+    if isinstance(found_session, NotAScheduledDate):
+        return found_session
+    current, _ = found_session
     if current.status is SessionStatus.OPEN:
         return SessionNotFull(session=current)
     refusal = refusal_of(current)
     if isinstance(refusal, BookingNotOpen | BookingClosed | DoctorOnVacation):
         return refusal
     # FULL: the one state a patient may wait in.
-    savepoint = await session.begin_nested()
-    if not await verify_otp(
-        session=session,
-        phone=checked.patient_phone,
-        purpose=OtpPurpose.BOOK_APPOINTMENT,
-        code=checked.otp_code,
-        now=now,
-        keyring=keyring,
-    ):
-        await savepoint.commit()
-        await session.commit()  # the wrong attempt must count
+    savepoint = await spend_booking_code(session, checked, now=now, keyring=keyring)
+    if savepoint is None:
         return OtpInvalid()
     return await _join(
         session, savepoint, checked, schedule=schedule, doctor=doctor, now=now, keyring=keyring
