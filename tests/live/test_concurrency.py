@@ -136,4 +136,7 @@ async def test_a_call_costs_the_same_for_any_queue_length(
         called = await desk.do("CallNext")
     # then
     assert called["appointment"]["queueNumber"] == 2
-    assert log.count <= CALL_BUDGET, log.statements
+    # Behind a transaction pooler each transaction first sets its limits (db/session.py):
+    # one statement per transaction, not the call's work.
+    work = [text for text in log.statements if not text.startswith("SELECT set_config(")]
+    assert len(work) <= CALL_BUDGET, log.statements
