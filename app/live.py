@@ -25,5 +25,14 @@ def changes_for(settings: Settings) -> Changes:
     return PostgresListener(dsn, kwargs, channel=CHANNEL)
 
 
+def reread_limit(settings: Settings) -> int:
+    """Slots for the re-reads nobody announced: half the pool, the rest left for requests."""
+    return max(1, settings.db_pool_size // 2)
+
+
 def build_hub(settings: Settings) -> Hub:
-    return Hub(changes_for(settings), resync_seconds=settings.live_resync_seconds)
+    return Hub(
+        changes_for(settings),
+        resync_seconds=settings.live_resync_seconds,
+        reread_limit=reread_limit(settings),
+    )

@@ -7,7 +7,14 @@ such as Redis pub/sub; the hub only needs "key K changed" and "you may have miss
 something". A change bumps the key's generation and wakes its watchers, who re-read
 the state; watchers of one key share one read per generation (``Watch.shared``), so
 a board watched by 500 phones costs one read per change, not 500. Every watched key
-is also re-read every ``resync_seconds``, the safety net for anything missed.
+is also re-read about every ``resync_seconds``, the safety net for anything missed.
+
+The re-reads nobody announced (the resync, a poll, everything after a reconnect) go
+through the worker's pool like the HTTP requests: all at once they would hold every
+connection while CallNext waits behind them. So the resync spreads the keys over
+its interval (each key at its own phase, and a key read since, for a notification,
+is not due), and those reads, the shared ones and a stream's own, hold one of
+``reread_limit`` slots, fewer than the pool has connections.
 """
 
 from __future__ import annotations
@@ -32,6 +39,14 @@ Heard = Callable[[str | None], None]
 # When the broker itself fails (a bug; brokers handle their own reconnects), it is
 # started again after this many seconds.
 RESTART_SECONDS = 1.0
+# The resync looks for due keys this many times per interval; a key is re-read at most
+# one look (resync_seconds / RESYNC_LOOKS) after it fell due.
+RESYNC_LOOKS = 20
+# After a read a key falls due again between (1 - RESYNC_SPREAD) and 1 interval later,
+# at its own phase: keys all read at once (a worker's start) are resynced apart.
+RESYNC_SPREAD = 0.5
+# Phases 0..1 handed out by the golden ratio: any number of keys lie evenly spread.
+GOLDEN = 0.6180339887498949
 
 
 class Changes(Protocol):
@@ -67,9 +82,17 @@ class _Topic:
     watchers: int = 0
     woken: asyncio.Event = field(default_factory=asyncio.Event)
     reads: dict[str, tuple[int, asyncio.Task[Any]]] = field(default_factory=dict)
+    # Where in the interval its resync falls (0..1), and when it is next due (loop time).
+    phase: float = 0.0
+    due: float = 0.0
+    # Whether this generation is a re-read nobody announced: its reads wait for a slot.
+    paced: bool = False
+    # Shared reads waiting for a slot: they read after now, so bumping again adds nothing.
+    queued: int = 0
 
-    def bump(self) -> None:
+    def bump(self, *, paced: bool = False) -> None:
         self.generation += 1
+        self.paced = paced
         woken, self.woken = self.woken, asyncio.Event()
         woken.set()
 
@@ -99,13 +122,31 @@ class Watch:
         topic = self._topic
         found = topic.reads.get(name)
         if found is None or found[0] != topic.generation:
-            task: asyncio.Task[T] = asyncio.create_task(_call(read))
+            self.hub._was_read(topic)
+            if topic.paced:
+                topic.queued += 1
+                task: asyncio.Task[T] = asyncio.create_task(self.hub._paced(topic, read))
+            else:
+                task = asyncio.create_task(_call(read))
             found = (topic.generation, task)
             topic.reads[name] = found
             self.hub._track(task)
             task.add_done_callback(lambda done: _forget_failed(topic, name, done))
         result: T = await asyncio.shield(found[1])
         return result
+
+    @contextlib.asynccontextmanager
+    async def paced(self) -> AsyncIterator[None]:
+        """Hold a slot for a stream's own read when this change is a re-read nobody announced.
+
+        The stream must not ask for ``shared`` inside the block: that read may wait for
+        a slot too, and a stream holding one while waiting for another can starve them.
+        """
+        if not self._topic.paced:
+            yield
+            return
+        async with self.hub._slots:
+            yield
 
 
 async def _call(read: Callable[[], Awaitable[T]]) -> T:
@@ -123,9 +164,20 @@ def _forget_failed(topic: _Topic, name: str, task: asyncio.Task[Any]) -> None:
 class Hub:
     """Who watches which session in this worker, and the tasks that wake them."""
 
-    def __init__(self, changes: Changes, *, resync_seconds: float) -> None:
+    def __init__(
+        self,
+        changes: Changes,
+        *,
+        resync_seconds: float,
+        reread_limit: int = 1,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.changes = changes
         self.resync_seconds = resync_seconds
+        self.reread_limit = reread_limit
+        self._slots = asyncio.Semaphore(reread_limit)
+        self._clock = clock
+        self._phase = 0.0
         self._topics: dict[SessionKey, _Topic] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._running: list[asyncio.Task[None]] = []
@@ -156,8 +208,11 @@ class Hub:
 
     def heard(self, payload: str | None) -> None:
         if payload is None:
+            # A poll, or a reconnect: every key, paced. A key whose re-read still waits
+            # for a slot will read after now anyway (no pile-up when polls outrun reads).
             for topic in self._topics.values():
-                topic.bump()
+                if not topic.queued:
+                    topic.bump(paced=True)
             return
         key = SessionKey.parse(payload)
         found = self._topics.get(key) if key is not None else None
@@ -171,7 +226,7 @@ class Hub:
         """Watch a key for as long as the block runs; the key is forgotten with its last watcher."""
         topic = self._topics.get(key)
         if topic is None:
-            topic = self._topics[key] = _Topic()
+            topic = self._topics[key] = self._topic()
         topic.watchers += 1
         try:
             yield Watch(self, key, topic)
@@ -205,7 +260,39 @@ class Hub:
             "tasks": len(asyncio.all_tasks()),
         }
 
+    def resync_due(self) -> int:
+        """Wake the watchers of every key due for its safety-net re-read; how many keys."""
+        now = self._now()
+        due = [t for t in self._topics.values() if t.due <= now and not t.queued]
+        for topic in due:
+            topic.bump(paced=True)
+            self._was_read(topic)  # due again one interval on, even if nobody reads it
+        return len(due)
+
     # Internals.
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
+    def _topic(self) -> _Topic:
+        self._phase = (self._phase + GOLDEN) % 1.0
+        topic = _Topic(phase=self._phase)
+        self._was_read(topic)
+        return topic
+
+    def _was_read(self, topic: _Topic) -> None:
+        """A read of the key starts now: its resync is due one (phased) interval on."""
+        topic.due = self._now() + self.resync_seconds * (1 - RESYNC_SPREAD * topic.phase)
+
+    async def _paced(self, topic: _Topic, read: Callable[[], Awaitable[T]]) -> T:
+        try:
+            await self._slots.acquire()
+        finally:
+            topic.queued -= 1
+        try:
+            return await read()
+        finally:
+            self._slots.release()
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
@@ -223,5 +310,5 @@ class Hub:
 
     async def _resync(self) -> None:
         while True:
-            await asyncio.sleep(self.resync_seconds)
-            self.heard(None)
+            await asyncio.sleep(self.resync_seconds / RESYNC_LOOKS)
+            self.resync_due()

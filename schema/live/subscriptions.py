@@ -6,7 +6,8 @@ the transport sends it only when it differs from the last value sent
 (schema/platform/transport.py). The session's board is read once per change for
 every stream of that session in the worker (``Watch.shared``), the patients' own
 streams included (it is primed into their loaders); between two values a stream
-holds no database connection (``Context.renew``).
+holds no database connection (``Context.renew``), and it never holds one while it
+waits for the shared read's.
 """
 
 from __future__ import annotations
@@ -117,9 +118,16 @@ class LiveSubscription:
         ctx = info.context
 
         async def current() -> tuple[AppointmentRow | None, Board | None]:
-            found = await ctx.call(
-                appointments.managed_appointment, public_id=public_id, manage_token=manage_token
-            )
+            async with watch.paced():
+                found = await ctx.call(
+                    appointments.managed_appointment,
+                    public_id=public_id,
+                    manage_token=manage_token,
+                )
+                # Its connection goes back before the shared read takes one: streams each
+                # holding one while waiting for a second would hold the whole pool, and
+                # wait until the pool's timeout failed them all.
+                await ctx.db.close()
             if found is None:
                 return None, None
             board = await watch.shared("board", lambda: _board(ctx, key))
