@@ -42,8 +42,9 @@ RESTART_SECONDS = 1.0
 # The resync looks for due keys this many times per interval; a key is re-read at most
 # one look (resync_seconds / RESYNC_LOOKS) after it fell due.
 RESYNC_LOOKS = 20
-# After a read a key falls due again between (1 - RESYNC_SPREAD) and 1 interval later,
-# at its own phase: keys all read at once (a worker's start) are resynced apart.
+# A new key's first resync falls between (1 - RESYNC_SPREAD) and 1 interval after it
+# is first watched, at its own phase, then one interval after each read: keys first
+# read at once (a worker's start, a burst of subscribers) keep resyncing apart.
 RESYNC_SPREAD = 0.5
 # Phases 0..1 handed out by the golden ratio: any number of keys lie evenly spread.
 GOLDEN = 0.6180339887498949
@@ -82,8 +83,7 @@ class _Topic:
     watchers: int = 0
     woken: asyncio.Event = field(default_factory=asyncio.Event)
     reads: dict[str, tuple[int, asyncio.Task[Any]]] = field(default_factory=dict)
-    # Where in the interval its resync falls (0..1), and when it is next due (loop time).
-    phase: float = 0.0
+    # When its resync is next due (loop time).
     due: float = 0.0
     # Whether this generation is a re-read nobody announced: its reads wait for a slot.
     paced: bool = False
@@ -122,7 +122,8 @@ class Watch:
         topic = self._topic
         found = topic.reads.get(name)
         if found is None or found[0] != topic.generation:
-            self.hub._was_read(topic)
+            if found is not None or topic.generation:  # the first read keeps its phase
+                self.hub._was_read(topic)
             if topic.paced:
                 topic.queued += 1
                 task: asyncio.Task[T] = asyncio.create_task(self.hub._paced(topic, read))
@@ -276,13 +277,12 @@ class Hub:
 
     def _topic(self) -> _Topic:
         self._phase = (self._phase + GOLDEN) % 1.0
-        topic = _Topic(phase=self._phase)
-        self._was_read(topic)
-        return topic
+        first = self.resync_seconds * (1 - RESYNC_SPREAD * self._phase)
+        return _Topic(due=self._now() + first)
 
     def _was_read(self, topic: _Topic) -> None:
-        """A read of the key starts now: its resync is due one (phased) interval on."""
-        topic.due = self._now() + self.resync_seconds * (1 - RESYNC_SPREAD * topic.phase)
+        """A read of the key starts now: its resync is due one interval on."""
+        topic.due = self._now() + self.resync_seconds
 
     async def _paced(self, topic: _Topic, read: Callable[[], Awaitable[T]]) -> T:
         try:

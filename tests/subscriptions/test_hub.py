@@ -174,18 +174,21 @@ async def test_the_resync_spreads_the_keys_over_its_interval_and_reaches_every_o
     reads = Reads()
     async with AsyncExitStack() as stack:
         watches = await watching_all(live, keys(200), reads, stack)
-        # when the resync looks for due keys through one interval
+        # when the resync looks for due keys through two intervals
         bumped: list[int] = []
-        for _ in range(RESYNC_LOOKS):
+        for _ in range(2 * RESYNC_LOOKS):
             clock.now += 30 / RESYNC_LOOKS
             bumped.append(live.resync_due())
             await reread_woken(watches, reads)
-        # then every key was re-read once within the interval, never all at one look
-        assert sum(bumped) == 200
-        assert set(reads.per_key.values()) == {2}
+        # then every key was re-read once in each interval, never all at one look
+        first, second = bumped[:RESYNC_LOOKS], bumped[RESYNC_LOOKS:]
+        assert sum(first) == sum(second) == 200
+        assert set(reads.per_key.values()) == {3}
         assert max(bumped) <= 200 / (RESYNC_LOOKS * RESYNC_SPREAD) + 1
         early = int(RESYNC_LOOKS * (1 - RESYNC_SPREAD))  # a key is due half an interval on
-        assert bumped[:early] == [0] * early
+        assert first[:early] == [0] * early
+        # and each key keeps its phase: the second interval repeats the first
+        assert second == first
 
 
 async def test_a_key_read_for_a_notification_is_not_resynced_within_its_interval() -> None:
