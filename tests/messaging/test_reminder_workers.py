@@ -19,11 +19,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationStatus
 from db.models import Appointment, Notification
+from db.session import Database
 from settings import Settings
 from tests.factories import make_appointment, make_doctor, make_schedule
 from tests.messaging.gateway import Gateway
@@ -76,6 +77,22 @@ def start_worker(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+
+
+async def both_waiting(session: AsyncSession) -> None:
+    """Until two backends of this database wait for a lock (the two workers' first scans)."""
+    async with asyncio.timeout(120):
+        while True:
+            waiting = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            await session.commit()
+            if waiting == 2:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def outbox(session: AsyncSession) -> list[tuple[int, int, NotificationStatus, int]]:
@@ -140,7 +157,11 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 
 @pytest.mark.slow
 async def test_two_workers_at_once_queue_and_send_each_reminder_once(
-    session: AsyncSession, settings: Settings, gateway: Gateway, tmp_path: Path
+    session: AsyncSession,
+    database: Database,
+    settings: Settings,
+    gateway: Gateway,
+    tmp_path: Path,
 ) -> None:
     # given thirty due reminders, none queued yet, and a gateway that answers its first
     # request only once a second one is open beside it (so the workers surely overlap)
@@ -148,8 +169,14 @@ async def test_two_workers_at_once_queue_and_send_each_reminder_once(
     gateway.delay = 0.1
     gateway.wait_for_company = True
     log = tmp_path / "workers.log"
-    # when two workers start together and run until nothing is due
-    pair = [start_worker(settings, gateway, log, "--once") for _ in range(2)]
+    # when two workers start, wait at the same lock until both are up, and run until
+    # nothing is due (a worker slow to start on a busy machine would otherwise find
+    # the other one done)
+    async with database.session() as gate:
+        await gate.execute(text("LOCK TABLE appointments IN ACCESS EXCLUSIVE MODE"))
+        pair = [start_worker(settings, gateway, log, "--once") for _ in range(2)]
+        await both_waiting(session)
+        await gate.commit()
     codes = [await asyncio.to_thread(worker.wait, 180) for worker in pair]
     # then they overlapped, and each reminder was queued once and arrived once
     assert codes == [0, 0], log.read_text()
