@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -105,3 +105,10 @@ async def open_desk(
     await session.commit()
     clock.set(STARTS)
     return Desk(gql=gql, doctor=doctor, schedule=chamber, settings=settings, clock=clock)
+
+
+def on_the_days_weekday(first: date, step: int) -> date:
+    """The nearest day to ``first`` (going by ``step``) on the session day's weekday."""
+    while first.weekday() != DAY.weekday():
+        first += timedelta(days=step)
+    return first

@@ -22,7 +22,13 @@ from db.models import Account, LiveSession, Schedule
 from resolvers.accounts.standing import lock_doctor
 from resolvers.booking.sessions import current_occurrence
 from resolvers.live.board import Board, read_boards
-from resolvers.platform.calendar import Occurrence, SessionStatus, pattern_of, today_in
+from resolvers.platform.calendar import (
+    Occurrence,
+    SessionStatus,
+    outside_window,
+    pattern_of,
+    today_in,
+)
 from resolvers.platform.changes import SessionKey
 from resolvers.platform.errors import NotAllowed, NotFound
 
@@ -106,6 +112,9 @@ async def own_session(
     schedule, or a date it has no session on, is NotFound. A refusal ends the
     transaction, so nothing of it is kept.
     """
+    if outside_window(day, now=now) is not None:
+        # No session runs that far off (and its times could not even be computed).
+        return NotFound(NOT_YOURS)
     status = await lock_doctor(session, doctor)
     schedule = await session.scalar(
         select(Schedule).where(Schedule.id == schedule_id, Schedule.doctor_id == doctor.id)

@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from resolvers.platform.calendar import check_window
 from schema.live.types import LiveSession
 from schema.platform.context import Info
 from schema.platform.ids import int_id
@@ -19,5 +20,7 @@ class LiveQuery:
     async def live_session(
         self, info: Info, schedule_id: strawberry.ID, date: date
     ) -> LiveSession | None:
+        # A date outside the window has no session, and its times could not be computed.
+        check_window(date, now=info.context.clock.now())
         board = await info.context.loaders.board_by_session.load((int_id(schedule_id), date))
         return None if board is None else LiveSession.from_board(board)

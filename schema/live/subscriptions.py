@@ -24,6 +24,7 @@ from db.models import Appointment as AppointmentRow
 from db.outage import is_database_unavailable
 from resolvers.booking import appointments
 from resolvers.live.board import Board, session_board
+from resolvers.platform.calendar import check_window
 from resolvers.platform.changes import SessionKey
 from resolvers.platform.errors import Forbidden
 from resolvers.platform.hub import Hub, Watch
@@ -97,6 +98,7 @@ class LiveSubscription:
         self, info: Info, schedule_id: strawberry.ID, date: date
     ) -> AsyncGenerator[LiveSession | None, None]:
         ctx = info.context
+        check_window(date, now=ctx.clock.now())  # as the query: no session that far off
         key = SessionKey(int_id(schedule_id), date)
         async with _hub(ctx).watch(key) as watch:
             while True:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from settings import Settings
 from tests.accounts_support import error_code, token_for
 from tests.conftest import GraphQLClient
 from tests.factories import make_appointment, make_doctor, make_schedule, make_vacation
-from tests.live_support import DAY, STARTS, Desk, live_operation, open_desk
+from tests.live_support import DAY, STARTS, Desk, live_operation, on_the_days_weekday, open_desk
 
 DAY_ONLY = ["StartSession", "CallNext", "EndSession"]
 ALL = [*DAY_ONLY, "AnnounceDelay"]
@@ -53,6 +53,33 @@ async def test_a_date_the_schedule_has_no_session_on_is_not_found(
     desk = await open_desk(gql, session, settings=settings, clock=clock)
     desk.day = DAY + timedelta(days=1)
     assert (await desk.do(name, **extra(name)))["__typename"] == "NotFound"
+
+
+@pytest.mark.parametrize(
+    "far",
+    [on_the_days_weekday(date(1, 1, 1), 1), on_the_days_weekday(date(9999, 12, 31), -1)],
+    ids=["year 1", "year 9999"],
+)
+@pytest.mark.parametrize("name", [*ALL, "AddWalkIn"])
+async def test_a_date_no_session_can_fall_on_is_not_found(
+    gql: GraphQLClient,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+    name: str,
+    far: date,
+) -> None:
+    # given the doctor's own weekly schedule, asked about its weekday far outside any window
+    desk = await open_desk(gql, session, settings=settings, clock=clock)
+    desk.day = far
+    # when
+    if name == "AddWalkIn":
+        body = await desk.walk_in("Gopal Das")
+    else:
+        body = await desk.do(name, **extra(name))
+    # then
+    assert body["__typename"] == "NotFound"
+    assert await live_rows(session) == 0
 
 
 def variables_of(name: str, desk: Desk) -> dict[str, object]:

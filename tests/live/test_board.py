@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,10 @@ from db.models import LiveSession
 from resolvers.platform.clock import FixedClock
 from schema.live.types import LiveSession as LiveSessionType
 from settings import Settings
+from tests.accounts_support import error_code
 from tests.conftest import GraphQLClient, StatementLog
 from tests.factories import make_appointment, make_doctor, make_schedule
-from tests.live_support import DAY, STARTS, live_operation
+from tests.live_support import DAY, STARTS, live_operation, on_the_days_weekday
 from tests.operations import operation
 from tests.scheduling_support import signed_in_doctor
 
@@ -250,3 +251,20 @@ async def test_the_patients_place_costs_the_same_in_any_queue(
     # then
     assert body["data"]["myAppointment"]["position"] == patients
     assert log.count <= 6, log.statements
+
+
+async def test_a_board_far_outside_the_date_window_is_bad_input(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    # given a weekly schedule, asked about its weekday in year 1 and in year 9999
+    doctor = await make_doctor(session)
+    schedule = await make_schedule(session, doctor)
+    await session.commit()
+    far = [on_the_days_weekday(date(1, 1, 1), 1), on_the_days_weekday(date(9999, 12, 31), -1)]
+    # when
+    answers = [
+        await gql(LIVE_SESSION, {"scheduleId": str(schedule.id), "date": day.isoformat()})
+        for day in far
+    ]
+    # then
+    assert [error_code(answer) for answer in answers] == ["BAD_USER_INPUT"] * 2
