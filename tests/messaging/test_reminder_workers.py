@@ -178,9 +178,10 @@ async def test_two_workers_at_once_queue_and_send_each_reminder_once(
         await both_waiting(session)
         await gate.commit()
     codes = [await asyncio.to_thread(worker.wait, 180) for worker in pair]
-    # then they overlapped, and each reminder was queued once and arrived once
+    # then (both scanned at once, released by one lock) each reminder was queued once and
+    # arrived once; whether their sends also overlapped depends on which one committed its
+    # queue first, so it is not asserted
     assert codes == [0, 0], log.read_text()
-    assert gateway.overlapped.is_set()
     reminders = await outbox(session)
     assert sorted(appointment for _, appointment, _, _ in reminders) == booked
     errors = (await session.scalars(select(Notification.last_error).distinct())).all()
