@@ -52,7 +52,11 @@ def listen_dsn(settings: Settings) -> tuple[str, dict[str, Any]] | None:
 
 
 class PostgresListener:
-    """LISTENs on one channel and hands each payload to ``heard``; None after each (re)connect."""
+    """LISTENs on one channel and hands each payload to ``heard``; None after each (re)connect.
+
+    Other channels may share the connection (``also_hear``, before ``follow`` starts):
+    one listening connection per worker, whatever hears it.
+    """
 
     def __init__(self, dsn: str, kwargs: dict[str, Any], *, channel: str) -> None:
         self.dsn = dsn
@@ -60,6 +64,11 @@ class PostgresListener:
         self.channel = channel
         self.listening = False
         self.reconnects = 0
+        self._also: dict[str, Callable[[str | None], None]] = {}
+
+    def also_hear(self, channel: str, heard: Callable[[str | None], None]) -> None:
+        """Hand this channel's payloads to ``heard`` too; None after each (re)connect."""
+        self._also[channel] = heard
 
     async def follow(self, heard: Callable[[str | None], None]) -> None:
         backoff = FIRST_BACKOFF_SECONDS
@@ -99,14 +108,23 @@ class PostgresListener:
         await connection.add_listener(
             self.channel, lambda _connection, _pid, _channel, payload: heard(payload)
         )
+        for channel, also in self._also.items():
+            await connection.add_listener(channel, _handing_to(also))
         self.listening = True
         if reconnected:
             self.reconnects += 1
             logger.info("live updates: listening again")
-        # Whatever committed while nobody listened: every watched session is read again.
+        # Whatever committed while nobody listened: every watched session is read again,
+        # and every other hearer starts over.
         heard(None)
+        for also in self._also.values():
+            also(None)
         while not lost.is_set():
             try:
                 await asyncio.wait_for(lost.wait(), PROBE_EVERY_SECONDS)
             except TimeoutError:
                 await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
+
+
+def _handing_to(heard: Callable[[str | None], None]) -> Callable[[Any, int, str, str], None]:
+    return lambda _connection, _pid, _channel, payload: heard(payload)
