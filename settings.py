@@ -189,6 +189,13 @@ class Settings:
     # WebSocket ping frames (answered by every browser and client on its own): they keep
     # idle proxies from closing a quiet stream and end one whose peer has gone.
     live_ping_seconds: float = 20.0
+    # The response cache of anonymous catalogue answers (app/response_cache.py): per worker,
+    # bounded in bytes, exact (emptied by every committed catalogue change); off with
+    # RESPONSE_CACHE=false. CDN_MAX_AGE_SECONDS is how long a CDN may serve a GET answer
+    # without asking again: 0 (the default) makes it revalidate every time (a 304).
+    response_cache: bool = True
+    response_cache_bytes: int = 64 * 1024 * 1024
+    cdn_max_age_seconds: int = 0
 
     @property
     def live_listens(self) -> bool:
@@ -311,6 +318,9 @@ class Settings:
                 env, "LIVE_MAX_SUBSCRIPTIONS_PER_ADDRESS", 100, minimum=1
             ),
             live_ping_seconds=_seconds(env, "LIVE_PING_SECONDS", 20.0, minimum=1.0),
+            response_cache=_flag(env, "RESPONSE_CACHE") is not False,
+            response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, minimum=1) * 1024 * 1024,
+            cdn_max_age_seconds=_int(env, "CDN_MAX_AGE_SECONDS", 0, minimum=0),
         )
 
 

@@ -20,13 +20,15 @@ from app import feeds
 from app.budgets import RETRY_AFTER_HEADER, RequestBudgetMiddleware
 from app.graphiql import page as graphiql_page
 from app.graphiql.assets import load_bundle, serve_asset
-from app.live import build_hub
+from app.live import build_hub, hear_catalogue
 from app.logs import configure_logging
 from app.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, RequestContextMiddleware
 from app.proxies import ProxyHeadersMiddleware, ProxyTrust
+from app.response_cache import ResponseCache, ResponseCacheMiddleware, SharedEpoch
 from db.session import Database
 from resolvers.platform.clock import Clock, SystemClock
 from schema import build_schema
+from schema.platform.cache_policy import CachePolicy
 from schema.platform.guards import Limits
 from schema.platform.view import GraphQLView, refusal
 from settings import Settings, get_settings
@@ -77,11 +79,23 @@ def create_app(
     settings = settings or get_settings()
     clock = clock or SystemClock()
     load_bundle()  # a missing or broken GraphiQL bundle stops the start, not the first visitor
+    # Made before gunicorn forks (preload_app), so every worker shares the epoch.
+    cache = (
+        ResponseCache(
+            epoch=SharedEpoch(),
+            max_bytes=settings.response_cache_bytes,
+            max_entry_bytes=settings.max_request_bytes * 16,
+        )
+        if settings.response_cache
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # One hub per worker, after fork: its listening connection is the worker's own.
         hub = build_hub(settings)
+        if cache is not None:
+            hear_catalogue(hub, cache)
         await hub.start()
         app.state.hub = hub
         try:
@@ -100,8 +114,10 @@ def create_app(
             await hub.stop()
 
     clock = clock or SystemClock()
+    schema = build_schema(Limits.from_settings(settings))
+    sdl = str(schema)
     graphql = GraphQLView(
-        build_schema(Limits.from_settings(settings)),
+        schema,
         settings=settings,
         clock=clock,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -116,6 +132,8 @@ def create_app(
         connection_init_wait_timeout=timedelta(seconds=settings.live_init_seconds),
         max_subscriptions_per_connection=None,
         allowed_origins=settings.cors_origins,
+        cache_policy=None if cache is None else CachePolicy(sdl),
+        after_mutation=None if cache is None else cache.epoch.bump,
     )
     # Outermost first: the client's address behind trusted proxies, before anything reads
     # it; then every answer (a 413 or a 500 too) gets an id, headers and a log line.
@@ -153,6 +171,16 @@ def create_app(
             read_seconds=float(settings.body_timeout_seconds),
         )
     )
+    if cache is not None:
+        # Innermost: a cached answer is still counted by the budgets and the body limits.
+        middleware.append(
+            Middleware(
+                ResponseCacheMiddleware,
+                cache=cache,
+                path="/graphql",
+                cdn_max_age=settings.cdn_max_age_seconds,
+            )
+        )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
@@ -175,6 +203,8 @@ def create_app(
     # What the plain (non-GraphQL) routes read; the GraphQL view holds its own.
     app.state.settings = settings
     app.state.clock = clock
+    app.state.response_cache = cache
+    app.state.schema_sdl = sdl
     return app
 
 

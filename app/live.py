@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from app.response_cache import ResponseCache
 from db.listener import PostgresListener, listen_dsn
 from resolvers.platform.changes import CHANNEL
 from resolvers.platform.hub import Changes, Hub, Polling
+from schema.platform.cache_policy import CATALOGUE_CHANNEL
 from settings import Settings
 
 logger = logging.getLogger("medimyth.live")
@@ -36,3 +38,13 @@ def build_hub(settings: Settings) -> Hub:
         resync_seconds=settings.live_resync_seconds,
         reread_limit=reread_limit(settings),
     )
+
+
+def hear_catalogue(hub: Hub, cache: ResponseCache) -> None:
+    """The cache hears catalogue changes on the hub's connection; deaf (unused) when polling."""
+    changes = hub.changes
+    if isinstance(changes, PostgresListener):
+        changes.also_hear(CATALOGUE_CHANNEL, cache.heard)
+        cache.listening = lambda: changes.listening
+    else:
+        logger.info("response cache: off (no LISTEN connection to hear catalogue changes)")
