@@ -14,6 +14,7 @@ Two levels, both compared byte for byte (key order included, errors included):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
@@ -298,6 +299,38 @@ async def answer(
     finally:
         await database.dispose()
     return response.status_code, response.content
+
+
+async def cached_answers(
+    seeded: Seeded, url: str, *, body: bytes, times: int = 2
+) -> tuple[list[tuple[int, bytes]], int]:
+    """The same anonymous POST ``times`` times to a fast app whose response cache is in use.
+
+    The app runs its lifespan, so the worker listens and the cache is used; answers the
+    cache served count as hits (returned beside the answers).
+    """
+    settings = replace(seeded.settings, database_url=url, response_cache=True)
+    database = Database(settings)
+    headers = {"Content-Type": "application/json", "X-Request-ID": REQUEST_ID}
+    answers: list[tuple[int, bytes]] = []
+    try:
+        app = create_app(settings, clock=FixedClock(DEFAULT_NOW), database=database)
+        async with app.router.lifespan_context(app):
+            cache = app.state.response_cache
+            for _ in range(200):
+                if cache.listening():
+                    break
+                await asyncio.sleep(0.025)
+            assert cache.listening(), "the worker never listened"
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                for _ in range(times):
+                    response = await c.post("/graphql", content=body, headers=headers)
+                    answers.append((response.status_code, response.content))
+            hits: int = cache.hits
+    finally:
+        await database.dispose()
+    return answers, hits
 
 
 def body(document: str, variables: dict[str, Any], name: str | None = None) -> bytes:

@@ -740,6 +740,61 @@ async def test_every_query_answers_an_anonymous_caller_as_the_stock_path(
     differential.assert_same_bytes(stock[1], fast[1], f"{operation.label}, anonymous")
 
 
+# The shapes of the side-by-side with PostGraphile (bench/peer), which the cache answers.
+REFERENCE_DOCTORS = """query ReferenceDoctors50 {
+  doctors(orderBy: NAME, first: 50) {
+    edges {
+      node { id publicId name city category { name } schedules { id weekday startTime fee } }
+    }
+  }
+}"""
+REFERENCE_PROFILE = """query ReferenceProfile($publicId: String!) {
+  doctor(publicId: $publicId) {
+    id publicId name description categoryLabel category { id name } email phone
+    registrationNumber address city timeZone profilePictureUrl
+    schedules { id weekday weeksOfMonth startTime endTime fee patientLimit clinicName
+      medicalShop address bookingOpensDaysBefore bookingClosesHoursBefore isActive contactPhone }
+  }
+}"""
+CACHED = {
+    "Ref: 50 doctors": (REFERENCE_DOCTORS, {}),
+    "Ref: profile": (REFERENCE_PROFILE, {"publicId": "doctor_public"}),
+    "typename": ("{ __typename }", {}),
+}
+
+
+@pytest.mark.parametrize(
+    "operation", [*QUERIES, *CACHED], ids=[*(op.label for op in QUERIES), *CACHED]
+)
+async def test_the_response_cache_answers_as_the_stock_path(
+    seeded: Seeded, randomness: Deterministic, operation: Operation | str
+) -> None:
+    # given: an anonymous query (the cache keeps only anonymous answers)
+    if isinstance(operation, str):
+        document, variables = CACHED[operation]
+        variables = {k: seeded.ids.get(v, v) for k, v in variables.items()}
+        request = differential.body(document, variables)
+    else:
+        request = differential.body(
+            operation.document, differential.adapted(operation, seeded), operation.name
+        )
+
+    # when: the stock app answers it once, and the cached app twice
+    randomness.restart()
+    stock = await differential.answer(
+        seeded, seeded.reads_url, fast=False, body=request, token=None
+    )
+    randomness.restart()
+    cached, hits = await differential.cached_answers(seeded, seeded.reads_url, body=request)
+
+    # then: the same bytes every time; the catalogue's shapes came from the cache
+    for status, content in cached:
+        assert status == stock[0]
+        differential.assert_same_bytes(stock[1], content, f"{operation}, cached")
+    if isinstance(operation, str) or operation.name == "Categories":
+        assert hits == 1
+
+
 ALONE = [(piece, op) for piece in FAST_PATH_PIECES for op in QUERIES]
 
 
