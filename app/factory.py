@@ -47,7 +47,10 @@ async def readyz(request: Request) -> JSONResponse:
     # What this worker's live hub holds open (resolvers/platform/hub.py): how many streams,
     # and whether it hears changes; the tests count leftovers with it.
     hub = getattr(request.app.state, "hub", None)
-    live = {} if hub is None else {"live": hub.gauge()}
+    live: dict[str, object] = {} if hub is None else {"live": hub.gauge()}
+    cache: ResponseCache | None = getattr(request.app.state, "response_cache", None)
+    if cache is not None:
+        live["cache"] = cache.gauge()
     if await database.ping():
         return JSONResponse({"status": "ready", "database": "ok", **live})
     return JSONResponse(

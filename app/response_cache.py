@@ -122,6 +122,16 @@ class ResponseCache:
             oldest, dropped = self._entries.popitem(last=False)
             self._bytes -= len(oldest) + len(dropped.body)
 
+    def gauge(self) -> dict[str, object]:
+        """What /readyz shows of this worker's cache (the tests read it per worker)."""
+        return {
+            "listening": self.listening(),
+            "entries": len(self._entries),
+            "bytes": self._bytes,
+            "hits": self.hits,
+            "misses": self.misses,
+        }
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -309,7 +309,12 @@ async def cached_answers(
     The app runs its lifespan, so the worker listens and the cache is used; answers the
     cache served count as hits (returned beside the answers).
     """
-    settings = replace(seeded.settings, database_url=url, response_cache=True)
+    settings = replace(
+        seeded.settings,
+        database_url=url,
+        response_cache=True,
+        live_listen_url=testdb.direct_url(url),
+    )
     database = Database(settings)
     headers = {"Content-Type": "application/json", "X-Request-ID": REQUEST_ID}
     answers: list[tuple[int, bytes]] = []

@@ -8,6 +8,7 @@ import json
 import multiprocessing
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from settings import Settings
 from tests import factories
 from tests.accounts_support import token_for
 from tests.conftest import StatementLog
+from tests.database import direct_url
 
 DIRECTORY = """query Directory($filter: DoctorFilter) {
   doctors(filter: $filter, orderBy: NAME, first: 50) {
@@ -46,9 +48,12 @@ async def served(
 ) -> AsyncIterator[Starlette]:
     """The app with its lifespan running: the worker listens, so the cache is in use.
 
-    Tests ask for their rows before this, so what arranging them announced is past.
+    Tests ask for their rows before this, so what arranging them announced is past. The
+    worker listens on PostgreSQL itself, also in CI's pass through PgBouncer.
     """
-    app = create_app(settings, clock=clock, database=database)
+    assert settings.database_url is not None
+    listening = replace(settings, live_listen_url=direct_url(settings.database_url))
+    app = create_app(listening, clock=clock, database=database)
     async with app.router.lifespan_context(app):
         cache: ResponseCache = app.state.response_cache
         for _ in range(200):
