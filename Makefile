@@ -94,3 +94,16 @@ bench: install-dev
 BENCH_LIVE_ARGS ?= --subscribers 5000 --sessions 300 --seconds 60 --rate 1
 bench-live: install-dev
 	$(PY) -m bench.live $(BENCH_LIVE_ARGS)
+
+# MediMyth against PostGraphile v5 (bench/peer, Node 22 from its lock file) on the bench
+# database (bench/side_by_side.py): the Procfile's server in production mode with 2 workers
+# against one Node process, the same rows checked, plain wrk at 16 connections, 3 alternating
+# runs of 15 s, medians of req/s, p50/p99 and server CPU per request. BENCH_PEER_ARGS=--scale
+# measures 1 vs 2 workers and page sizes 10/50/100; --write-results updates bench/RESULTS.md.
+.PHONY: bench-peer
+BENCH_PEER_ARGS ?=
+bench/peer/node_modules/.package-lock.json: bench/peer/package-lock.json
+	cd bench/peer && npm ci --no-audit --no-fund
+bench-peer: install-dev bench/peer/node_modules/.package-lock.json
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(PY) -m bench.side_by_side $(BENCH_PEER_ARGS)
