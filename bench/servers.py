@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
+import asyncpg
+import uvloop
+
 from bench.floor import asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +52,36 @@ def post(port: int, body: bytes) -> tuple[int, bytes, dict[str, str]]:
         return response.status, response.read(), headers
     finally:
         connection.close()
+
+
+async def _backend_pids(url: str) -> list[int]:
+    dsn, kwargs = asyncpg_dsn(url)
+    db = await asyncpg.connect(dsn, **kwargs)
+    try:
+        rows = await db.fetch(
+            """SELECT pid FROM pg_stat_activity
+               WHERE datname = current_database() AND backend_type = 'client backend'
+                 AND pid <> pg_backend_pid()"""
+        )
+    finally:
+        await db.close()
+    return [row["pid"] for row in rows]
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().startswith("postgres")
+    except OSError:
+        return False
+
+
+def backends(url: str) -> list[int]:
+    """The bench database's client backends, when they are processes of this machine.
+
+    A remote server's pids mean nothing here: then none, and no database CPU is shown.
+    """
+    return [pid for pid in uvloop.run(_backend_pids(url)) if _is_postgres(pid)]
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -35,7 +35,16 @@ from bench.database import bench_url, prepare
 from bench.peer_shapes import Shape
 from bench.run import machine
 from bench.scenarios import pick
-from bench.servers import HOST, PEER_DIR, ROOT, medimyth, post, postgraphile, require_free
+from bench.servers import (
+    HOST,
+    PEER_DIR,
+    ROOT,
+    backends,
+    medimyth,
+    post,
+    postgraphile,
+    require_free,
+)
 from settings import Settings
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -47,7 +56,13 @@ class Median:
     p50_ms: float
     p99_ms: float
     cpu_ms: float
+    database_ms: float | None
     errors: int
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def median(runs: list[wrk.Run]) -> Median:
@@ -56,6 +71,7 @@ def median(runs: list[wrk.Run]) -> Median:
         p50_ms=statistics.median(run.p50_ms for run in runs),
         p99_ms=statistics.median(run.p99_ms for run in runs),
         cpu_ms=statistics.median(run.cpu_ms_per_request for run in runs),
+        database_ms=_median_or_none([run.database_cpu_ms_per_request for run in runs]),
         errors=sum(run.errors for run in runs),
     )
 
@@ -85,8 +101,11 @@ def check(shape: Shape, *, ours: int, theirs: int, record: Path | None) -> None:
     print(f"  {shape.name}: same rows on both servers", flush=True)
 
 
-def run_once(port: int, pid: int, body: bytes, args: argparse.Namespace, seconds: float) -> wrk.Run:
+def run_once(
+    url: str, port: int, pid: int, body: bytes, args: argparse.Namespace, seconds: float
+) -> wrk.Run:
     result, _ = wrk.drive(
+        backends=lambda: backends(url),
         url=f"http://{HOST}:{port}/graphql",
         body=body,
         server_pid=pid,
@@ -94,6 +113,10 @@ def run_once(port: int, pid: int, body: bytes, args: argparse.Namespace, seconds
         seconds=seconds,
     )
     return result
+
+
+def dbfmt(value: float | None) -> str:
+    return "-" if value is None else fmt(value)
 
 
 def fmt(value: float) -> str:
@@ -115,31 +138,35 @@ def side_by_side(url: str, shapes: list[Shape], args: argparse.Namespace) -> lis
                 sides.append(("PostGraphile", theirs, node.pid, shape.peer))
             for _, port, pid, body in sides:
                 if args.warmup:
-                    run_once(port, pid, body, args, args.warmup)
+                    run_once(url, port, pid, body, args, args.warmup)
             runs: dict[str, list[wrk.Run]] = {side: [] for side, *_ in sides}
             for number in range(args.runs):
                 for side, port, pid, body in sides:
-                    result = run_once(port, pid, body, args, args.seconds)
+                    result = run_once(url, port, pid, body, args, args.seconds)
                     runs[side].append(result)
                     print(
                         f"  {shape.name:<18} {side:<12} run {number + 1}: {result.rps:8.1f}/s "
                         f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms "
-                        f"cpu {result.cpu_ms_per_request:6.2f} ms/req errors {result.errors}",
+                        f"cpu {result.cpu_ms_per_request:6.2f} ms/req "
+                        f"database {dbfmt(result.database_cpu_ms_per_request)} ms/req "
+                        f"errors {result.errors}",
                         flush=True,
                     )
             peer = median(runs["PostGraphile"]) if shape.peer is not None else None
             results[shape.name] = (median(runs["MediMyth"]), peer)
     lines = [
         "| shape | PostGraphile req/s | MediMyth req/s | ratio | p50 ms PG / MM "
-        "| p99 ms PG / MM | server CPU ms/request PG / MM | errors PG / MM |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p99 ms PG / MM | server CPU ms/request PG / MM "
+        "| PostgreSQL CPU ms/request PG / MM | errors PG / MM |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for shape in shapes:
         ours_m, peer_m = results[shape.name]
         if peer_m is None:
             lines.append(
                 f"| {shape.name} | -- | {fmt(ours_m.rps)} | | -- / {fmt(ours_m.p50_ms)} "
-                f"| -- / {fmt(ours_m.p99_ms)} | -- / {fmt(ours_m.cpu_ms)} | -- / {ours_m.errors} |"
+                f"| -- / {fmt(ours_m.p99_ms)} | -- / {fmt(ours_m.cpu_ms)} "
+                f"| -- / {dbfmt(ours_m.database_ms)} | -- / {ours_m.errors} |"
             )
             continue
         ratio = ours_m.rps / peer_m.rps if peer_m.rps else 0.0
@@ -147,7 +174,9 @@ def side_by_side(url: str, shapes: list[Shape], args: argparse.Namespace) -> lis
             f"| {shape.name} | {fmt(peer_m.rps)} | {fmt(ours_m.rps)} | {ratio:.2f} "
             f"| {fmt(peer_m.p50_ms)} / {fmt(ours_m.p50_ms)} "
             f"| {fmt(peer_m.p99_ms)} / {fmt(ours_m.p99_ms)} "
-            f"| {fmt(peer_m.cpu_ms)} / {fmt(ours_m.cpu_ms)} | {peer_m.errors} / {ours_m.errors} |"
+            f"| {fmt(peer_m.cpu_ms)} / {fmt(ours_m.cpu_ms)} "
+            f"| {dbfmt(peer_m.database_ms)} / {dbfmt(ours_m.database_ms)} "
+            f"| {peer_m.errors} / {ours_m.errors} |"
         )
     return lines
 
@@ -207,7 +236,11 @@ def main() -> None:
     print("\n".join(header), flush=True)
     started = time.time()
     if args.scale:
-        table, name, marker = scale.measure(url, scenarios, args), "bench-peer-scale.md", "scale"
+        table, name, marker = (
+            scale.measure(url, scenarios, args),
+            "bench-peer-scale.md",
+            "bench-peer-scale",
+        )
     else:
         table, name, marker = side_by_side(url, shapes, args), "bench-peer.md", "bench-peer"
     lines = [
