@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
 import asyncpg
 import uvloop
@@ -155,7 +156,7 @@ def node_url(url: str) -> str:
     """A libpq-style URL for node-postgres; an embedded server's socket stays host=."""
     dsn, kwargs = asyncpg_dsn(url)
     host = kwargs.get("host")
-    return f"{dsn}?host={host}" if host else dsn
+    return f"{dsn}?host={quote(host, safe='/')}" if host else dsn
 
 
 def postgraphile(url: str, *, port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
