@@ -98,8 +98,9 @@ bench-live: install-dev
 # MediMyth against PostGraphile v5 (bench/peer, Node 22 from its lock file) on the bench
 # database (bench/side_by_side.py): the Procfile's server in production mode with 2 workers
 # against one Node process, the same rows checked, plain wrk at 16 connections, 3 alternating
-# runs of 15 s, medians of req/s, p50/p99 and server CPU per request. BENCH_PEER_ARGS=--scale
-# measures 1 vs 2 workers and page sizes 10/50/100; --write-results updates bench/RESULTS.md.
+# runs of 15 s, medians of req/s, p50/p99 and server and PostgreSQL CPU per request.
+# BENCH_PEER_ARGS: --scale (1 vs 2 workers, page sizes 10/50/100, response cache off),
+# --env RESPONSE_CACHE=false, --only SHAPE, --write-results (updates bench/RESULTS.md).
 .PHONY: bench-peer
 BENCH_PEER_ARGS ?=
 bench/peer/node_modules/.package-lock.json: bench/peer/package-lock.json

@@ -76,12 +76,12 @@ def measure(url: str, scenarios: list[Scenario], args: argparse.Namespace) -> li
     # One server at a time, so the two worker counts never share the cores.
     for shape in ("Ref: 50 doctors", "Ref: profile"):
         for workers in (1, 2):
-            with medimyth(url, port=port, workers=workers) as server:
+            with medimyth(url, port=port, workers=workers, extra_env=args.env) as server:
                 runs = _runs(url, port, server.pid, _body(scenarios, shape), args)
             print(f"  {shape} with {workers} worker(s): {_cells(runs)}", flush=True)
             lines.append(f"| {shape} | {workers} | {_cells(runs)} |")
     statements: dict[int, str] = {}
-    with medimyth(url, port=port, workers=1, target="bench.server:app"):
+    with medimyth(url, port=port, workers=1, target="bench.server:app", extra_env=args.env):
         for first in PAGE_SIZES:
             status, answer, headers = post(port, sized(first))
             edges = orjson.loads(answer)["data"]["doctors"]["edges"] if status == 200 else []
@@ -94,7 +94,7 @@ def measure(url: str, scenarios: list[Scenario], args: argparse.Namespace) -> li
         "| req/s | p99 ms | server CPU ms/request | PostgreSQL CPU ms/request | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    with medimyth(url, port=port, workers=args.workers) as server:
+    with medimyth(url, port=port, workers=args.workers, extra_env=args.env) as server:
         for first in PAGE_SIZES:
             runs = _runs(url, port, server.pid, sized(first), args)
             print(f"  page of {first}: {statements[first]} statements, {_cells(runs)}", flush=True)

@@ -131,7 +131,12 @@ def _serving(
 
 
 def medimyth(
-    url: str, *, port: int, workers: int, target: str = "app:app"
+    url: str,
+    *,
+    port: int,
+    workers: int,
+    target: str = "app:app",
+    extra_env: dict[str, str] | None = None,
 ) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """gunicorn TARGET -c gunicorn.conf.py, production settings with a random SECRET_KEY."""
     env = {
@@ -146,6 +151,7 @@ def medimyth(
         # the server's work, so the budgets are off (as in bench/run.py).
         "REQUEST_BUDGET_PER_ADDRESS": "0",
         "REQUEST_BUDGET_PER_ACCOUNT": "0",
+        **(extra_env or {}),
     }
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), target, "-c", "gunicorn.conf.py"]
     log = ROOT / "artifacts" / f"bench-peer-medimyth-{port}.log"

@@ -127,7 +127,7 @@ def side_by_side(url: str, shapes: list[Shape], args: argparse.Namespace) -> lis
     ours, theirs = args.ports
     results: dict[str, tuple[Median, Median | None]] = {}
     with (
-        medimyth(url, port=ours, workers=args.workers) as gunicorn,
+        medimyth(url, port=ours, workers=args.workers, extra_env=args.env) as gunicorn,
         postgraphile(url, port=theirs) as node,
     ):
         for shape in shapes:
@@ -191,6 +191,13 @@ def replace_section(text: str, marker: str, body: str) -> str:
     return text.rstrip() + "\n\n" + block + "\n"
 
 
+def _setting(raw: str) -> tuple[str, str]:
+    name, equals, value = raw.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not NAME=VALUE")
+    return name, value
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # The servers' blocks stop them on the way out, as on Ctrl-C.
     raise SystemExit(128 + signum)
@@ -205,12 +212,25 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="MediMyth's WEB_CONCURRENCY")
     parser.add_argument("--only", nargs="+", metavar="SHAPE", help="shape names (default: all)")
     parser.add_argument("--ports", type=int, nargs=2, default=[8771, 8772], metavar="PORT")
+    parser.add_argument(
+        "--env",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for MediMyth's server, e.g. RESPONSE_CACHE=false (repeatable)",
+    )
     parser.add_argument("--scale", action="store_true", help="workers 1 vs 2, page 10/50/100")
     parser.add_argument(
         "--record", type=Path, metavar="DIR", help="also write the checked answers to DIR"
     )
     parser.add_argument("--write-results", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
+    args.env = dict(args.env)
+    if args.scale:
+        # How work grows with workers and page size is the uncached path's question: a
+        # cached answer costs the same at any size. --env RESPONSE_CACHE=true measures it.
+        args.env.setdefault("RESPONSE_CACHE", "false")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGHUP, _stop_on_sigterm)
     if shutil.which("wrk") is None:
@@ -249,6 +269,10 @@ def main() -> None:
         f"{args.warmup:g} s warm-up, {args.runs} run(s) per cell, medians; "
         f"command: `.venv/bin/python -m bench.side_by_side {shlex.join(sys.argv[1:])}`; "
         f"took {time.time() - started:.0f} s",
+        # The response cache answers a repeated public request from memory: say whether
+        # it was on, so a table is never read as the uncached path's.
+        "- MediMyth settings beyond production defaults: "
+        + (", ".join(f"{k}={v}" for k, v in args.env.items()) or "none (response cache on)"),
         "",
         *[f"- {shape.name}: {shape.what}" for shape in shapes if not args.scale],
         "",
