@@ -207,6 +207,38 @@ async def test_a_change_made_outside_the_api_drops_the_cached_answers_once_annou
     assert "Dr. Anita Bose" in after.text
 
 
+async def test_after_the_listening_connection_drops_nothing_stored_before_is_served(
+    doctor: dict[str, Any], served: Starlette, http: httpx.AsyncClient, database: Database
+) -> None:
+    # given: the directory cached
+    body = _post(DIRECTORY)
+    await _send(http, body)
+    cache = _cache(served)
+    assert len(cache) == 1
+    listener = served.state.hub.changes
+
+    # when: PostgreSQL ends the worker's listening connection, and the worker reconnects
+    reconnects = listener.reconnects
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'medimyth-live' AND datname = current_database()"
+            )
+        )
+    for _ in range(400):
+        if listener.reconnects > reconnects and cache.listening():
+            break
+        await asyncio.sleep(0.025)
+    again = await _send(http, body)
+
+    # then: what was stored is gone (a change may have passed unheard), and answered anew
+    assert listener.reconnects > reconnects
+    assert again.status_code == 200
+    assert cache.hits == 0
+    assert cache.misses == 2
+
+
 async def test_what_the_clock_or_the_viewer_decides_is_never_cached(
     doctor: dict[str, Any], served: Starlette, http: httpx.AsyncClient
 ) -> None:
