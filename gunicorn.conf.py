@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 
+from app import balance
 from app.logs import logging_config
 from settings import get_settings
 
@@ -53,3 +54,12 @@ def post_fork(server: object, worker: object) -> None:
 
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+if settings.worker_balance:
+    # The table the workers take turns by (app/balance.py): a slot per worker, from the master.
+    def pre_fork(server: object, worker: object) -> None:
+        balance.assign(server, worker)
+
+    def child_exit(server: object, worker: object) -> None:
+        balance.release(worker)

@@ -127,6 +127,9 @@ class Settings:
     # gunicorn's control socket (gunicornc); None: off. Its default path is one per
     # user, so a second instance on the host would take over the first one's.
     control_socket: str | None = None
+    # gunicorn's workers take turns accepting connections (app/balance.py), so keep-alive
+    # clients spread evenly; off: whichever worker wakes first accepts, as gunicorn does.
+    worker_balance: bool = True
     # None: on in development, off in production (introspection also governs
     # "Did you mean ...?" suggestions, which would leak the schema just the same).
     graphql_introspection: bool | None = None
@@ -284,6 +287,7 @@ class Settings:
             header_timeout_seconds=_int(env, "HEADER_TIMEOUT_SECONDS", 10, minimum=1),
             body_timeout_seconds=_int(env, "BODY_TIMEOUT_SECONDS", 30, minimum=1),
             control_socket=env.get("GUNICORN_CONTROL_SOCKET", "").strip() or None,
+            worker_balance=_flag(env, "WORKER_BALANCE") is not False,
             graphql_introspection=_flag(env, "GRAPHQL_INTROSPECTION"),
             graphiql=_flag(env, "GRAPHIQL"),
             graphql_fast_path=_flag(env, "GRAPHQL_FAST_PATH") is not False,

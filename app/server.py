@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httptools
 import orjson
 import uvicorn_worker
+from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from app.balance import BalancedServer, Share
 from settings import Settings, get_settings
 
 logger = logging.getLogger("medimyth.http")
@@ -327,4 +331,19 @@ class UvicornWorker(uvicorn_worker.UvicornWorker):  # type: ignore[misc]
         # SIGTERM, a deploy) logged "Error while closing socket [Errno 9] Bad file
         # descriptor". Given the socket itself, the second close does nothing.
         self.sockets = [getattr(sock, "sock", sock) for sock in self.sockets]
-        super().run()
+        if not get_settings().worker_balance:
+            super().run()
+            return
+        with asyncio.Runner(loop_factory=self.config.get_loop_factory()) as runner:
+            runner.run(self._serve_balanced())
+
+    async def _serve_balanced(self) -> None:
+        """uvicorn-worker's serve, with a server that takes turns accepting (app/balance.py)."""
+        self.config.app = self.wsgi
+        server = BalancedServer(self.config, share=Share.of(self))
+        # As uvicorn-worker does: gunicorn's SIGQUIT is a quick exit.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGQUIT, self.handle_exit, signal.SIGQUIT, None)
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
