@@ -139,6 +139,7 @@ class BalancedServer(uvicorn.Server):
         self._publish()
         for acceptor in self._acceptors:
             acceptor.start()
+        logger.info("Accepting in turn with the other workers")
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for acceptor in self._acceptors:

@@ -92,6 +92,7 @@ def test_every_limit_is_read_from_the_environment() -> None:
         ("MAX_HEADER_COUNT", "5"),
         ("HEADER_TIMEOUT_SECONDS", "0"),
         ("BODY_TIMEOUT_SECONDS", "soon"),
+        ("WORKER_BALANCE", "evenly"),
     ],
 )
 def test_bad_values_are_refused_with_the_setting_named(name: str, value: str) -> None:
@@ -163,3 +164,23 @@ def test_the_worker_hands_uvicorn_the_bounded_protocol() -> None:
     assert issubclass(protocol, BoundedHttpToolsProtocol)
     assert protocol.limits == HeaderLimits(max_bytes=4096, max_fields=20, timeout_seconds=3.0)
     assert options["h11_max_incomplete_event_size"] == 4096
+
+
+@pytest.mark.parametrize(("value", "balanced"), [(None, True), ("true", True), ("false", False)])
+def test_the_workers_take_turns_accepting_unless_worker_balance_is_off(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, balanced: bool
+) -> None:
+    # given the environment gunicorn starts in
+    monkeypatch.delenv("WORKER_BALANCE", raising=False)
+    if value is not None:
+        monkeypatch.setenv("WORKER_BALANCE", value)
+    get_settings.cache_clear()
+    try:
+        # when gunicorn.conf.py is read, as gunicorn reads it
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        setting = get_settings().worker_balance
+    finally:
+        get_settings.cache_clear()
+    # then the master hands out the workers' slots in the shared table only when on
+    assert setting is balanced
+    assert ("pre_fork" in config, "child_exit" in config) == (balanced, balanced)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -210,12 +210,18 @@ async def graphql(server: Server, query: str, variables: dict[str, Any], token: 
 
 
 async def gauges(server: Server, *, workers: int) -> dict[int, dict[str, Any]]:
-    """Each worker's live gauge (/readyz), by worker pid: new connections until all answered."""
+    """Each worker's live gauge (/readyz), by worker pid: one more open connection until all answered.
+
+    The connections stay open until then: the workers take turns by open connections
+    (app/balance.py), so a worker holding a stream takes the next connection only once
+    the others hold as many.
+    """
     found: dict[int, dict[str, Any]] = {}
     deadline = time.monotonic() + WAIT_SECONDS
-    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
-    async with httpx.AsyncClient(base_url=server.origin, transport=transport, timeout=5) as client:
+    async with AsyncExitStack() as stack:
         while len(found) < workers and time.monotonic() < deadline:
+            client = httpx.AsyncClient(base_url=server.origin, timeout=5)
+            await stack.enter_async_context(client)
             live = (await client.get("/readyz")).json()["live"]
             found[live["worker"]] = live
     assert len(found) == workers, found
