@@ -34,6 +34,11 @@ import uvicorn
 
 logger = logging.getLogger("medimyth.http")
 
+# BalancedServer builds each connection's protocol as Uvicorn's own startup does
+# (config.http_protocol_class, server_state, lifespan.state): not documented API, so
+# it runs only on the Uvicorn it was written and tested against (requirements.txt);
+# any other version accepts the stock way, with a warning (``supported``).
+UVICORN_VERSION = "0.54.0"
 # Workers the table has room for; a worker beyond it (TTIN far past the cores)
 # accepts without looking.
 SLOTS = 256
@@ -46,6 +51,18 @@ _LEFT = -1
 # Mapped by the master at its first fork and inherited by every worker: index 0 is
 # the highest slot ever handed out, then each slot's open connections or _LEFT.
 _table: memoryview | None = None
+
+
+def supported() -> bool:
+    """Whether this Uvicorn is the one the accept loop was written for; else say so once."""
+    if uvicorn.__version__ == UVICORN_VERSION:
+        return True
+    logger.warning(
+        "WORKER_BALANCE: Uvicorn %s is not %s; workers accept the stock way",
+        uvicorn.__version__,
+        UVICORN_VERSION,
+    )
+    return False
 
 
 def assign(server: Any, worker: Any) -> None:

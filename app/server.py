@@ -29,6 +29,7 @@ from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from app import balance
 from app.balance import BalancedServer, Share
 from settings import Settings, get_settings
 
@@ -92,6 +93,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._body_bytes = 0
         self._reading_headers = True
         self._request_begun = False
+        # The current request's line and header bytes as the parser hands them over, and
+        # whether a request completed within the last piece fed: a piece of body can end
+        # with the next pipelined request, whose headers are counted here, not by the cut.
+        self._parsed_bytes = 0
+        self._completed = False
         self._refused = False
         self._linger_bytes = 0
         self._header_timer: asyncio.TimerHandle | None = None
@@ -131,7 +137,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             body_before = self._body_bytes
             if not self._feed(piece):
                 return
-            self._overhead += len(piece) - (self._body_bytes - body_before)
+            if self._completed:
+                # Bytes of the piece belong to a request that ended in it: what the request
+                # now being read has sent is what the parser handed over for it.
+                self._completed = False
+                self._overhead = self._parsed_bytes
+            else:
+                self._overhead += len(piece) - (self._body_bytes - body_before)
             if not self._reading_headers and self._overhead > limit:
                 # Chunk framing and trailers past the limit, while the app reads the body.
                 self._refuse(400, f"The request's chunk framing and trailers exceed {limit} bytes.")
@@ -163,10 +175,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._request_begun = True
+        self._parsed_bytes = 0
         if self._header_timer is None:
             self._start_header_timer()
 
+    def on_url(self, url: bytes) -> None:
+        self._count_parsed(len(url))
+        super().on_url(url)
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        # The field and its ": " and CRLF.
+        self._count_parsed(len(name) + len(value) + 4)
         self._fields += 1
         if self._fields > self.limits.max_fields:
             raise _Refused(
@@ -184,8 +203,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._body_bytes += len(body)
         super().on_body(body)
 
+    def _count_parsed(self, size: int) -> None:
+        self._parsed_bytes += size
+        if self._reading_headers and self._parsed_bytes > self.limits.max_bytes:
+            limit = self.limits.max_bytes
+            raise _Refused(431, f"The request line and headers exceed {limit} bytes.")
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._completed = True
         self._reading_headers = True
         self._overhead = 0
         self._fields = 0
@@ -331,7 +357,7 @@ class UvicornWorker(uvicorn_worker.UvicornWorker):  # type: ignore[misc]
         # SIGTERM, a deploy) logged "Error while closing socket [Errno 9] Bad file
         # descriptor". Given the socket itself, the second close does nothing.
         self.sockets = [getattr(sock, "sock", sock) for sock in self.sockets]
-        if not get_settings().worker_balance:
+        if not get_settings().worker_balance or not balance.supported():
             super().run()
             return
         with asyncio.Runner(loop_factory=self.config.get_loop_factory()) as runner:

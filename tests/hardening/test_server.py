@@ -299,6 +299,23 @@ async def test_a_body_that_arrives_with_its_headers_is_not_counted_as_headers(
     connection.close()
 
 
+async def test_oversized_headers_pipelined_behind_a_body_are_refused_too(live: Server) -> None:
+    # given a request's headers, read by the server while its body has not come yet
+    body = b'{"query": "{ __typename }", "variables": {"pad": "%s"}}' % (b"x" * 1024)
+    connection = await Connection.open(live)
+    await connection.send(HEAD + b"Content-Length: %d\r\n\r\n" % len(body))
+    await asyncio.sleep(0.3)  # the next write is read on its own (ordering, not timing)
+    # when its body comes in one write with a second request of 40 KiB of headers
+    oversized = HEAD + b"X-Request-ID: pipelined-oversized\r\nX-Padding: " + b"a" * (40 * 1024)
+    await connection.send(body + oversized + b"\r\n\r\n")
+    first_answer = await connection.response(within=10)
+    # then the first is answered, and the connection closes without serving the second
+    # (a refusal behind an answer in flight closes after it, as the server does for any)
+    assert first_answer[0] == 200
+    assert await asyncio.wait_for(connection.reader.read(), 10) == b""
+    connection.close()
+
+
 async def test_pipelined_requests_are_answered_in_order(live: Server) -> None:
     # given two requests sent back to back in one write, the second naming itself
     request = HEAD + b"Content-Length: %d\r\n\r\n" % len(TYPENAME) + TYPENAME

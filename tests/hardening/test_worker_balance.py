@@ -17,8 +17,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 
+from app import balance
 from tests.drills.support import Server, start_gunicorn, wait_for, wait_for_workers
 
 pytestmark = pytest.mark.slow
@@ -149,3 +152,64 @@ async def test_a_worker_that_replaces_a_killed_one_takes_new_clients_until_it_ho
     finally:
         for client in clients:
             client.close()
+
+
+# What both accept paths must answer alike: the app's answers and the protocol's refusals.
+SAME_ANSWERS: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("GET", "/healthz", {}, b""),
+    ("POST", "/graphql", {"Content-Type": "application/json"}, b'{"query":"{ __typename }"}'),
+    ("GET", "/graphql?query=%7B__typename%7D", {"Accept": "application/json"}, b""),
+    ("POST", "/graphql", {"Content-Type": "application/json"}, b"x" * (70 * 1024)),
+    ("GET", "/healthz", {"X-Big": "y" * (40 * 1024)}, b""),
+]
+VARYING = {"date", "x-request-id"}
+
+
+async def _answers(server: Server) -> list[tuple[int, list[tuple[str, str]], bytes]]:
+    found = []
+    async with httpx.AsyncClient(base_url=server.origin, timeout=10) as client:
+        for method, path, headers, body in SAME_ANSWERS:
+            answer = await client.request(method, path, headers=headers, content=body)
+            kept = sorted((k, v) for k, v in answer.headers.items() if k not in VARYING)
+            found.append((answer.status_code, kept, answer.content))
+    return found
+
+
+async def test_the_balanced_accept_path_answers_as_uvicorns_own(database_url: str) -> None:
+    # given: the server with its workers taking turns, and the same server accepting the stock way
+    answers = {}
+    for turns in ("true", "false"):
+        server = start_gunicorn(
+            f"balance-{turns}",
+            database_url,
+            workers=2,
+            log_prefix="hardening-",
+            env={"WORKER_BALANCE": turns},
+        )
+        try:
+            await wait_for(server, "/healthz", 200)
+            # when: each is sent the same requests, refusals included
+            answers[turns] = await _answers(server)
+        finally:
+            server.stop()
+        assert (ACCEPTING in server.log()) == (turns == "true")
+
+    # then: the same statuses, headers and bodies
+    assert [status for status, _, _ in answers["true"]] == [200, 200, 200, 413, 431]
+    assert answers["true"] == answers["false"]
+
+
+def test_on_another_uvicorn_the_workers_accept_the_stock_way(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: a Uvicorn the accept loop was not written for
+    monkeypatch.setattr(uvicorn, "__version__", "0.99.0")
+
+    # when
+    found = balance.supported()
+
+    # then: not used, and the log says why
+    assert found is False
+    assert "Uvicorn 0.99.0 is not" in caplog.text
+    monkeypatch.undo()
+    assert balance.supported() is True
