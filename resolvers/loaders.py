@@ -17,6 +17,7 @@ from resolvers.booking.loaders import (
     ScheduleByIdLoader,
     SessionFactsByScheduleWindowLoader,
 )
+from resolvers.booking.next_session import NextAvailableSessionByDoctorLoader
 from resolvers.catalogue.loaders import (
     AccountByIdLoader,
     ActiveDoctorCountByCategoryIdLoader,
@@ -62,6 +63,10 @@ class Loaders:
     @cached_property
     def session_facts_by_schedule_window(self) -> SessionFactsByScheduleWindowLoader:
         return SessionFactsByScheduleWindowLoader(self._db)
+
+    @cached_property
+    def next_available_session_by_doctor(self) -> NextAvailableSessionByDoctorLoader:
+        return NextAvailableSessionByDoctorLoader(self._db)
 
     @cached_property
     def vacations_by_doctor_id(self) -> VacationsByDoctorIdLoader:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Account, Schedule, ScheduleRecord
+from resolvers.booking.candidates import Found, bookable_sessions
 from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.catalogue.doctors import is_public
 from resolvers.platform.calendar import (
@@ -123,9 +124,9 @@ async def next_available_session(
 ) -> Occurrence | None:
     """The first session, from today up to 60 days ahead, that can be booked right now.
 
-    The same batched reads as the doctor's session list, but sessions are built a
-    day at a time and the search stops at the first OPEN one: most doctors have
-    one within days, so a page of doctors builds a few sessions each, not 60 days'.
+    The full walk over every schedule's calendar, the calendar's own answer: the
+    directory asks NextAvailableSessionByDoctorLoader, which starts from SQL's
+    candidates and falls back to first_open_session when they run out.
     """
     zone = ZoneInfo(time_zone)
     start = today_in(zone, now)
@@ -136,10 +137,28 @@ async def next_available_session(
     facts = await loaders.session_facts_by_schedule_window.load_many(
         [(schedule.id, start, end) for schedule in schedules]
     )
+    return first_open_session(
+        list(zip(schedules, facts, strict=True)), zone=zone, start=start, end=end, now=now
+    )
+
+
+def first_open_session(
+    schedules: Sequence[tuple[ScheduleRecord, SessionFacts]],
+    *,
+    zone: ZoneInfo,
+    start: date,
+    end: date,
+    now: datetime,
+) -> Occurrence | None:
+    """The earliest OPEN occurrence of the schedules in [start, end], walking a day at a time.
+
+    Most doctors have one within days, so a page of doctors builds a few sessions
+    each, not 60 days'.
+    """
     # Sessions never cross midnight, so a later local date always starts later:
     # the first day with an OPEN session holds the earliest one.
     by_day: dict[date, list[tuple[ScheduleRecord, SessionFacts]]] = {}
-    for schedule, known in zip(schedules, facts, strict=True):
+    for schedule, known in schedules:
         for day in pattern_of(schedule).dates(start, end):
             by_day.setdefault(day, []).append((schedule, known))
     for day in sorted(by_day):
@@ -272,4 +291,42 @@ async def find_sessions(
         offset=offset,
         has_next_page=len(found) > offset + limit,
         total_count=len(found),
+    )
+
+
+async def find_bookable_sessions(
+    *,
+    session: AsyncSession,
+    session_filter: SessionFilter,
+    first: int | None,
+    after: str | None,
+    now: datetime,
+    count: bool,
+) -> Page[Found]:
+    """find_sessions with only bookable sessions: the same page, from SQL's candidates.
+
+    ``count`` False leaves total_count a lower bound (offset + the items found + one
+    more when a next page exists): for a selection without totalCount.
+    """
+    check_range(session_filter.start, session_filter.end, now=now)
+    limit = page_size(first)
+    offset = decode_cursor(after)
+    found = await bookable_sessions(
+        session,
+        start=session_filter.start,
+        end=session_filter.end,
+        category_ids=session_filter.category_ids,
+        city=session_filter.city,
+        now=now,
+        wanted=offset + limit,
+        count=count,
+    )
+    items = found.found[offset : offset + limit]
+    return Page(
+        items=items,
+        offset=offset,
+        has_next_page=found.more,
+        total_count=found.total
+        if found.total is not None
+        else min(offset, len(found.found)) + len(items) + int(found.more),
     )

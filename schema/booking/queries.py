@@ -7,10 +7,12 @@ from datetime import date
 import strawberry
 
 from resolvers.booking import appointments, sessions
+from resolvers.platform.pagination import Page
 from schema.booking.inputs import SessionFilter
 from schema.booking.types import Appointment, SessionConnection, session_connection
 from schema.platform.context import Info
 from schema.platform.ids import int_id
+from schema.platform.lookahead import Lookahead
 
 
 @strawberry.type
@@ -23,6 +25,27 @@ class BookingQuery:
     ) -> SessionConnection:
         ctx = info.context
         session_filter = filter.to_resolver()
+        if session_filter.only_bookable:
+            async with ctx.db.use() as session:
+                bookable = await sessions.find_bookable_sessions(
+                    session=session,
+                    session_filter=session_filter,
+                    first=first,
+                    after=after,
+                    now=ctx.clock.now(),
+                    count=Lookahead(info).selects("totalCount"),
+                )
+            for item in bookable.items:
+                ctx.loaders.schedule_by_id.prime(item.schedule.id, item.schedule)
+            occurrences = [item.occurrence for item in bookable.items]
+            return session_connection(
+                Page(
+                    items=occurrences,
+                    offset=bookable.offset,
+                    has_next_page=bookable.has_next_page,
+                    total_count=bookable.total_count,
+                )
+            )
         async with ctx.db.use() as session:
             found = await sessions.searchable_schedules(
                 session=session, session_filter=session_filter

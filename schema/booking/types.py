@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Protocol
 from zoneinfo import ZoneInfo
@@ -66,17 +67,21 @@ class Session:
             schedule_id=item.schedule_id,
         )
 
-    @strawberry.field
-    async def schedule(self, info: Info) -> Schedule:
-        model = await info.context.loaders.schedule_by_id.load(self.schedule_id)
-        # A session only exists for a schedule that was loaded to compute it.
-        assert model is not None
-        return Schedule.from_model(model)
+    # Sync, answering at once from the primed loader (see SessionLoader.load_then).
+    @strawberry.field(graphql_type=Schedule)
+    def schedule(self, info: Info) -> Schedule | Awaitable[Schedule]:
+        return info.context.loaders.schedule_by_id.load_then(self.schedule_id, _schedule_of)
 
     @strawberry.field(description="Its live state on the day; null when the doctor is not public.")
     async def live_session(self, info: Info) -> LiveSession | None:
         board = await info.context.loaders.board_by_session.load((self.schedule_id, self.date))
         return None if board is None else LiveSession.from_board(board)
+
+
+def _schedule_of(model: ScheduleRecord | None) -> Schedule:
+    # A session only exists for a schedule that was loaded to compute it.
+    assert model is not None
+    return Schedule.from_model(model)
 
 
 @strawberry.type(
