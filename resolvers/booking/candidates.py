@@ -41,36 +41,54 @@ _SCHEDULE = """s.id, s.doctor_id, s.weekday, s.weeks_of_month, s.start_time, s.e
     s.booking_opens_days_before, s.booking_closes_hours_before, s.fee, s.patient_limit,
     s.consult_minutes, s.clinic_name, s.medical_shop, s.address, s.contact_phone, s.is_active"""
 
-# A schedule (s) on a date (d.day) that can be OPEN at now_utc (UTC wall time). Weeks:
-# the n-th of its weekday in the month, or LAST when a week later is another month.
+# The dates (d.day) from {first} to {last} (at most 62 days) on which the schedule (s)
+# runs in the week, up to the last date whose booking can have opened at now_utc (UTC
+# wall time): opening, local midnight `opens` days before, comes at the latest 15 hours
+# after that midnight in UTC. 0 = Monday; isodow counts from 1. Constant series bounds
+# let the planner count the rows; OFFSET 0 computes each date once, not per use.
+_DATES = """CROSS JOIN LATERAL (
+    SELECT {first} + first_step + 7 * week AS day
+    FROM (SELECT (s.weekday - extract(isodow FROM {first})::int + 8) % 7 AS first_step) f,
+        generate_series(0, 8) AS week
+    WHERE first_step + 7 * week <= least(
+        {last}, CAST(now_utc + interval '15 hours' AS date) + s.booking_opens_days_before
+    ) - {first}
+    OFFSET 0
+) d"""
+
+# A schedule on one of those dates that can be OPEN at now_utc. Weeks: the n-th of its
+# weekday in the month, or LAST when a week later is another month. Booking not yet
+# closed, with 15 hours of slack. A seat left. No vacation of the schedule on the date.
 _CAN_BE_OPEN = """
     (cardinality(s.weeks_of_month) = 0
      OR (extract(day FROM d.day)::int - 1) / 7 + 1 = ANY (s.weeks_of_month)
      OR (-1 = ANY (s.weeks_of_month)
          AND extract(month FROM d.day + 7) <> extract(month FROM d.day)))
     AND now_utc < d.day + s.start_time
-        - make_interval(hours => s.booking_closes_hours_before) + interval '15 hours'
-    AND now_utc >= (d.day - s.booking_opens_days_before) - interval '15 hours'
+        - s.booking_closes_hours_before * interval '1 hour' + interval '15 hours'
     AND (s.patient_limit IS NULL OR coalesce(seats.booked_count, 0) < s.patient_limit)
     AND NOT EXISTS (
         SELECT FROM vacation_schedules vs JOIN vacations v ON v.id = vs.vacation_id
         WHERE vs.schedule_id = s.id AND v.start_date <= d.day AND v.end_date >= d.day)"""
 
-# Each doctor's candidates on their first CANDIDATE_DATES candidate dates from their
-# own today (first_day, computed in Python from their zone), up to :days days later.
+# Looked up per candidate, a primary-key probe each (OFFSET 0 keeps it a subquery):
+# joined, the planner may hash the whole table for a few hundred candidates.
+_SEATS = """LEFT JOIN LATERAL (
+    SELECT booked_count FROM session_seats
+    WHERE schedule_id = s.id AND session_date = d.day OFFSET 0
+) seats ON true"""
+
+# Each doctor's candidates on their first :dates candidate dates from their own today
+# (first_day, computed in Python from their zone) up to :days days later.
 _NEXT_CANDIDATES = text(f"""
 SELECT * FROM (
     SELECT {_SCHEDULE}, d.day, coalesce(seats.booked_count, 0) AS booked,
         dense_rank() OVER (PARTITION BY s.doctor_id ORDER BY d.day) AS day_rank
     FROM unnest(:doctor_ids, :first_days, :nows) AS asked (doctor_id, first_day, now_utc)
     JOIN schedules s ON s.doctor_id = asked.doctor_id AND s.is_active
-    CROSS JOIN LATERAL (
-        SELECT asked.first_day + (s.weekday - extract(isodow FROM asked.first_day)::int + 8) % 7
-            + 7 * week AS day
-        FROM generate_series(0, :days / 7) AS week
-    ) d
-    LEFT JOIN session_seats seats ON seats.schedule_id = s.id AND seats.session_date = d.day
-    WHERE d.day <= asked.first_day + :days AND {_CAN_BE_OPEN}
+    {_DATES.format(first="asked.first_day", last="asked.first_day + :days")}
+    {_SEATS}
+    WHERE {_CAN_BE_OPEN}
 ) found
 WHERE day_rank <= :dates
 ORDER BY doctor_id, day, id
@@ -82,28 +100,24 @@ ORDER BY doctor_id, day, id
     bindparam("dates", type_=Integer),
 )
 
-# Every candidate of the public doctors' active schedules in [first_day, last_day],
+# Every candidate of the public doctors' active schedules in [:first_day, :last_day],
 # with the doctor's zone: FindSessions with only bookable sessions.
 _FIND_CANDIDATES = text(f"""
 SELECT {_SCHEDULE}, d.day, coalesce(seats.booked_count, 0) AS booked, a.time_zone
-FROM schedules s
-JOIN accounts a ON a.id = s.doctor_id
-CROSS JOIN LATERAL (
-    SELECT CAST(:first_day AS date)
-        + (s.weekday - extract(isodow FROM CAST(:first_day AS date))::int + 8) % 7
-        + 7 * week AS day
-    FROM generate_series(0, :days / 7) AS week
-) d
-CROSS JOIN (SELECT CAST(:now_utc AS timestamp) AS now_utc) clock
-LEFT JOIN session_seats seats ON seats.schedule_id = s.id AND seats.session_date = d.day
-WHERE s.is_active AND a.role = 'DOCTOR' AND a.status = 'ACTIVE'
+FROM (SELECT CAST(:now_utc AS timestamp) AS now_utc) clock
+JOIN accounts a ON a.role = 'DOCTOR' AND a.status = 'ACTIVE'
     AND (cardinality(CAST(:category_ids AS bigint[])) = 0
          OR a.category_id = ANY (CAST(:category_ids AS bigint[])))
     AND (CAST(:city AS text) IS NULL OR lower(a.city) = CAST(:city AS text))
-    AND d.day <= CAST(:first_day AS date) + :days AND {_CAN_BE_OPEN}
+CROSS JOIN LATERAL (
+    SELECT * FROM schedules WHERE doctor_id = a.id AND is_active OFFSET 0
+) s
+{_DATES.format(first="CAST(:first_day AS date)", last="CAST(:last_day AS date)")}
+{_SEATS}
+WHERE {_CAN_BE_OPEN}
 """).bindparams(
     bindparam("first_day", type_=Date),
-    bindparam("days", type_=Integer),
+    bindparam("last_day", type_=Date),
     bindparam("now_utc", type_=DateTime()),
     bindparam("category_ids", type_=ARRAY(BigInteger)),
     bindparam("city", type_=String),
@@ -239,7 +253,7 @@ async def bookable_sessions(
             _FIND_CANDIDATES,
             {
                 "first_day": start,
-                "days": (end - start).days,
+                "last_day": end,
                 "now_utc": _utc_wall(now),
                 "category_ids": list(category_ids),
                 "city": city.strip().lower() if city and city.strip() else None,

@@ -30,6 +30,8 @@ class NextAvailableSessionByDoctorLoader(SessionLoader[NextAsk, Found | None]):
 
 async def walk(session: AsyncSession, asks: list[NextAsk]) -> dict[NextAsk, Found | None]:
     """The calendar's full walk for these doctors, from the facts of 60 days (two statements)."""
+    if not asks:
+        return {}
     schedules = await active_schedules(session, sorted({ask.doctor_id for ask in asks}))
     starts = {ask: today_in(ZoneInfo(ask.time_zone), ask.now) for ask in asks}
     first, last = min(starts.values()), max(starts.values()) + timedelta(days=NEXT_AVAILABLE_DAYS)
