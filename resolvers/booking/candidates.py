@@ -1,13 +1,12 @@
-"""Bookable-session candidates chosen in SQL, each confirmed by the calendar rules in Python.
+"""Bookable-session candidates chosen in SQL, each confirmed by the calendar rules in Python."""
 
-PostgreSQL only narrows: it lays each schedule's pattern over the dates and drops
-dates that cannot be OPEN (on vacation, no seat left, outside a widened booking
-window). Every survivor is then built by ``occurrence_on`` from the seats the same
-statement read, so the calendar code still decides every status, instant and order.
-The window is compared without time zones: an instant is its wall time minus an
-offset between -15 and +15 hours, so widening by 15 hours keeps every OPEN session
-whatever either side's time-zone data says.
-"""
+# PostgreSQL only narrows: it lays each schedule's pattern over the dates and drops
+# dates that cannot be OPEN (on vacation, no seat left, outside a widened booking
+# window). Every survivor is then built by the calendar's `occurrence` from the seats
+# the same statement read, so the calendar code still decides every status, instant
+# and order. The window is compared without time zones: an instant is its wall time
+# minus an offset between -15 and +15 hours (real ones span -12 to +14), so widening
+# by 15 hours keeps every OPEN session whatever either side's time-zone data says.
 
 from __future__ import annotations
 
