@@ -5,9 +5,20 @@ import os
 
 from app import balance
 from app.logs import logging_config
+from app.metrics_files import prepare_directory, remove_made_directory, worker_exited
 from settings import get_settings
 
 settings = get_settings()
+# Metrics across workers (app/metrics.py): prometheus-client's multiprocess directory,
+# emptied (or made) here in the master, before the app is loaded and anything imports
+# the library, which reads PROMETHEUS_MULTIPROC_DIR once, at import, in every process.
+_metrics_dir_made = False
+if settings.metrics_enabled:
+    _metrics_dir_made = settings.metrics_dir is None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prepare_directory(settings.metrics_dir)
+    # The settings name the directory now; the app (and every worker) reads these.
+    get_settings.cache_clear()
+    settings = get_settings()
 
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One worker per core by default: each worker is a single event loop.
@@ -61,5 +72,15 @@ if settings.worker_balance:
     def pre_fork(server: object, worker: object) -> None:
         balance.assign(server, worker)
 
-    def child_exit(server: object, worker: object) -> None:
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker has gone: its balance slot is freed, its pool gauges leave the live sums."""
+    if settings.worker_balance:
         balance.release(worker)
+    if settings.metrics_dir is not None:
+        worker_exited(settings.metrics_dir, worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    if settings.metrics_dir is not None:
+        remove_made_directory(settings.metrics_dir, made=_metrics_dir_made)

@@ -22,6 +22,8 @@ DEVELOPMENT_SECRET = "medimyth-development-secret-do-not-use-in-production"
 # its own in bench/RESULTS.md: the executor's plain fields and direct objects, and the
 # direct calls of simple resolvers.
 FAST_PATH_PIECES = ("executor", "lean-resolvers")
+# The OTEL_TRACES_EXPORTER values app/tracing.py builds (the SDK's names for them).
+OTEL_EXPORTERS = ("otlp", "console")
 
 
 class SettingsError(ValueError):
@@ -199,6 +201,20 @@ class Settings:
     response_cache: bool = True
     response_cache_bytes: int = 64 * 1024 * 1024
     cdn_max_age_seconds: int = 0
+    # Prometheus /metrics (app/metrics.py). Off: nothing is imported or counted. Readers
+    # present METRICS_TOKEN as a bearer token; production refuses to start metrics
+    # without one, so the endpoint is never public by accident.
+    metrics_enabled: bool = False
+    metrics_token: str | None = None
+    # prometheus-client's multiprocess directory (its own PROMETHEUS_MULTIPROC_DIR);
+    # None: gunicorn.conf.py makes a fresh one at start.
+    metrics_dir: str | None = None
+    # The outbox backlog is read at scrape time; a slower database leaves it out.
+    metrics_outbox_timeout_seconds: float = 1.0
+    # OpenTelemetry traces (app/tracing.py), from the standard OTEL_* variables: on when
+    # an exporter or an OTLP endpoint is named and OTEL_SDK_DISABLED is not true.
+    # The exporter (OTEL_EXPORTERS), or None: no traces.
+    otel_traces_exporter: str | None = None
 
     @property
     def live_listens(self) -> bool:
@@ -249,6 +265,7 @@ class Settings:
                 "when ENVIRONMENT=production"
             )
         previous = _previous_keys(env, secret or DEVELOPMENT_SECRET, environment)
+        metrics_enabled = _flag(env, "METRICS_ENABLED") is True
         return cls(
             database_url=_database_url(env.get("DATABASE_URL")),
             migrations_database_url=_database_url(env.get("MIGRATIONS_DATABASE_URL")),
@@ -325,7 +342,48 @@ class Settings:
             response_cache=_flag(env, "RESPONSE_CACHE") is not False,
             response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, minimum=1) * 1024 * 1024,
             cdn_max_age_seconds=_int(env, "CDN_MAX_AGE_SECONDS", 0, minimum=0),
+            metrics_enabled=metrics_enabled,
+            metrics_token=_metrics_token(env, environment, enabled=metrics_enabled),
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or None,
+            metrics_outbox_timeout_seconds=_seconds(
+                env, "METRICS_OUTBOX_TIMEOUT_SECONDS", 1.0, minimum=0.1
+            ),
+            otel_traces_exporter=_otel_traces_exporter(env),
         )
+
+
+def _metrics_token(
+    env: Mapping[str, str], environment: Environment, *, enabled: bool
+) -> str | None:
+    """METRICS_TOKEN: the bearer token /metrics asks for; production must set one to serve it."""
+    token = env.get("METRICS_TOKEN", "").strip() or None
+    if enabled and environment is Environment.PRODUCTION and (token is None or len(token) < 32):
+        raise SettingsError(
+            "METRICS_TOKEN must be set to a random string of at least 32 characters "
+            "when METRICS_ENABLED=true and ENVIRONMENT=production"
+        )
+    return token
+
+
+# OTEL_TRACES_EXPORTER values that export nothing: the SDK's own "none".
+_NO_EXPORTER = {"", "none"}
+
+
+def _otel_traces_exporter(env: Mapping[str, str]) -> str | None:
+    """The exporter the standard OTEL_* variables ask for, or None (the SDK reads the rest)."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter not in _NO_EXPORTER | set(OTEL_EXPORTERS):
+        known = ", ".join(OTEL_EXPORTERS)
+        raise SettingsError(f"OTEL_TRACES_EXPORTER must be one of {known} or none")
+    if exporter:
+        return None if exporter in _NO_EXPORTER else exporter
+    # Unset: the SDK's default exporter (OTLP), but only when an endpoint is named.
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") or env.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT", ""
+    )
+    return "otlp" if endpoint.strip() else None
 
 
 def _strong(secret: str) -> bool:

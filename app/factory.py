@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,6 +33,10 @@ from schema.platform.cache_policy import CachePolicy
 from schema.platform.guards import Limits
 from schema.platform.view import GraphQLView, refusal
 from settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
+    from app.tracing import Tracing
 
 logger = logging.getLogger("medimyth")
 
@@ -92,9 +97,21 @@ def create_app(
         if settings.response_cache
         else None
     )
+    # Imported only when on: without them the app loads neither library (app/metrics.py,
+    # app/tracing.py) and a request pays nothing for them.
+    metrics: Metrics | None = None
+    if settings.metrics_enabled:
+        from app.metrics import Metrics
+
+        metrics = Metrics(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tracing: Tracing | None = None
+        if settings.otel_traces_exporter is not None:
+            from app.tracing import Tracing
+
+            tracing = Tracing.start(settings)
         # One hub per worker, after fork: its listening connection is the worker's own.
         hub = build_hub(settings)
         if cache is not None:
@@ -103,9 +120,13 @@ def create_app(
         app.state.hub = hub
         try:
             if database is not None:
+                if tracing is not None:
+                    tracing.instrument(database)
                 yield  # the caller owns the database (tests)
                 return
-            owned = Database(settings)
+            owned = Database(settings, pool_watch=metrics)
+            if tracing is not None:
+                tracing.instrument(owned)
             app.state.database = owned
             try:
                 yield
@@ -115,6 +136,8 @@ def create_app(
             # By now the server has closed every WebSocket (app/server.py): nothing watches.
             app.state.hub = None
             await hub.stop()
+            if tracing is not None:
+                tracing.stop()
 
     clock = clock or SystemClock()
     schema = build_schema(Limits.from_settings(settings))
@@ -142,8 +165,13 @@ def create_app(
     # it; then every answer (a 413 or a 500 too) gets an id, headers and a log line.
     middleware = [
         Middleware(ProxyHeadersMiddleware, trust=ProxyTrust.from_settings(settings)),
-        Middleware(RequestContextMiddleware, settings=settings),
+        Middleware(RequestContextMiddleware, settings=settings, metrics=metrics),
     ]
+    if settings.otel_traces_exporter is not None:
+        from app.tracing import server_spans
+
+        # Outermost: the server span holds everything the request does, a 413 or 429 too.
+        middleware.insert(0, server_spans())
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -193,6 +221,10 @@ def create_app(
         Route(feeds.DOCTOR_FEED_ROUTE, feeds.doctor_feed, methods=["GET"]),
         Route(feeds.APPOINTMENT_ROUTE, feeds.appointment_calendar, methods=["GET"]),
     ]
+    if metrics is not None:
+        from app.metrics import METRICS_PATH, metrics_endpoint
+
+        routes.append(Route(METRICS_PATH, metrics_endpoint, methods=["GET"]))
     if not settings.cors_origins:
         # With CORS on, CORSMiddleware answers every preflight before any route.
         routes.append(Route("/graphql", cors_off, methods=["OPTIONS"]))
@@ -203,6 +235,7 @@ def create_app(
     )
     if database is not None:
         app.state.database = database
+    app.state.metrics = metrics
     # What the plain (non-GraphQL) routes read; the GraphQL view holds its own.
     app.state.settings = settings
     app.state.clock = clock

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
@@ -18,6 +19,9 @@ from db.stats import counting_statements
 from schema.platform.request_facts import RequestFacts, bound_request
 from schema.platform.view import refusal
 from settings import Settings
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
 
 logger = logging.getLogger("medimyth.request")
 
@@ -31,6 +35,8 @@ HSTS = "max-age=63072000; includeSubDomains"
 # nginx's "client closed request": the client went away before its request was read,
 # so nothing was answered. Only ever in the log line.
 CLIENT_CLOSED_REQUEST = 499
+# The requests the metrics time: GraphQL's (probes, feeds and scrapes are left out).
+GRAPHQL_PATH = "/graphql"
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
@@ -57,9 +63,11 @@ def request_id_from(scope: Scope) -> str:
 class RequestContextMiddleware:
     """The outermost layer: ids, headers and one log line for every response, a 500 included."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics | None = None) -> None:
         self.app = app
         self.headers = security_headers(settings)
+        # None when METRICS_ENABLED is off: then a request pays one comparison for them.
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,6 +103,13 @@ class RequestContextMiddleware:
                 await answer(scope, receive, send_with_headers)
             finally:
                 _log_request(scope, facts, status, statements.count, started)
+                if self.metrics is not None and scope["path"] == GRAPHQL_PATH:
+                    self.metrics.request_done(
+                        operation=facts.operation,
+                        status=status,
+                        seconds=time.perf_counter() - started,
+                        statements=statements.count,
+                    )
 
 
 def _log_request(

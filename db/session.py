@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from db.outage import database_connected
+from db.pool_watch import PoolWatch, WatchedPool, watch_pool
 from db.stats import record_statement
 from settings import PoolMode, Settings
 
@@ -145,12 +146,16 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 class Database:
     """Owns the engine and the session factory. Create it in the app's lifespan, not at import."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, pool_watch: PoolWatch | None = None) -> None:
         url, options = engine_options(settings)
         self.settings = settings
+        if pool_watch is not None:
+            options["poolclass"] = WatchedPool
         self.engine: AsyncEngine = create_async_engine(url, **options)
         event.listen(self.engine.sync_engine, "before_cursor_execute", record_statement)
         event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
+        if pool_watch is not None:
+            watch_pool(self.engine, pool_watch)
         # A new connection ends any outage the requests have been counting (db/outage.py).
         event.listen(self.engine.sync_engine, "connect", database_connected)
         params = transaction_settings(settings)

@@ -6,7 +6,7 @@ from datetime import time
 from functools import lru_cache
 
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -93,6 +93,11 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
     ``fast_path``: None follows the limits (the GRAPHQL_FAST_PATH setting); False builds
     Strawberry's stock execution; True the fast path, on the verified versions only.
     """
+    traced: list[type[SchemaExtension]] = []
+    if limits.traced:
+        from schema.platform.spans import OperationSpans  # OpenTelemetry only when tracing
+
+        traced.append(OperationSpans)
     return MediMythSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
@@ -104,6 +109,8 @@ def build_schema(limits: Limits = Limits(), *, fast_path: bool | None = None) ->
         # Error types not yet reachable from a root field still belong to the contract.
         types=[AlreadyExists, NotAllowed, NotFound, OtpInvalid, RateLimited, ValidationFailed],
         extensions=[
+            # First, so the operation's span holds the other extensions' work too.
+            *traced,
             lambda: ErrorCodes(suggestions=limits.introspection),
             RecordOperation,
             # Before the caches: they set the parse options and rules the caches key on.

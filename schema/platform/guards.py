@@ -50,6 +50,8 @@ class Limits:
     # whether it executes on the fast path (schema/platform/execution.py).
     fast_path: bool = True
     fast_path_without: frozenset[str] = frozenset()
+    # Whether operations get OpenTelemetry spans (schema/platform/spans.py).
+    traced: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -61,6 +63,7 @@ class Limits:
             introspection=settings.introspection_enabled,
             fast_path=settings.graphql_fast_path,
             fast_path_without=settings.graphql_fast_path_without,
+            traced=settings.otel_traces_exporter is not None,
         )
 
 
