@@ -7,8 +7,7 @@ OTEL_BSP_*, OTEL_TRACES_SAMPLER, ...); settings.py only decides whether to trace
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -41,10 +40,9 @@ def _exporter(name: str) -> SpanExporter:
 
 @dataclass
 class Tracing:
-    """The worker's tracer provider and the engines it instruments; one per worker."""
+    """The worker's tracer provider; one per worker."""
 
     provider: TracerProvider
-    instrumented: list[Any] = field(default_factory=list)
 
     @classmethod
     def start(cls, settings: Settings) -> Tracing:
@@ -61,10 +59,13 @@ class Tracing:
 
     def instrument(self, database: Database) -> None:
         """A span per SQL statement of this database's engine."""
-        self.instrumented.append(
-            SQLAlchemyInstrumentor().instrument(
-                engine=database.engine.sync_engine, tracer_provider=self.provider
-            )
+        SQLAlchemyInstrumentor().instrument(
+            engine=database.engine.sync_engine,
+            tracer_provider=self.provider,
+            # Its newest release declares SQLAlchemy < 2.1 and would do nothing here; the
+            # engine events it listens to are unchanged in 2.1, and
+            # tests/platform/test_tracing_live.py sees its spans on the pinned version.
+            skip_dep_check=True,
         )
 
     def stop(self) -> None:
