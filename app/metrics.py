@@ -93,6 +93,7 @@ KNOWN_OPERATIONS = frozenset(
 # not grow the series without end. Past the limit a new name counts as "other".
 _SANE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 MAX_OTHER_NAMES = 50
+CHILDREN_CACHED = 1024
 # Seconds: from about 1 ms (a cached answer) to the 10 s a slow search may take.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Statements: the budgets of tests/performance are 0 to about 10 per operation.
@@ -115,6 +116,9 @@ class Metrics:
         self.outbox_timeout = settings.metrics_outbox_timeout_seconds
         self.registry = CollectorRegistry()
         self._others: set[str] = set()
+        # (name, status) -> the two histograms' children: labels() takes a lock and
+        # builds a key on every call, a cost each request would pay again.
+        self._children: dict[tuple[str | None, int | None], tuple[Any, Any]] = {}
         self.latency = Histogram(
             "medimyth_request_duration_seconds",
             "GraphQL requests by operation name and HTTP status class.",
@@ -155,10 +159,17 @@ class Metrics:
     def request_done(
         self, *, operation: str | None, status: int | None, seconds: float, statements: int
     ) -> None:
-        label = self.operation_label(operation)
-        status_class = "none" if status is None else f"{status // 100}xx"
-        self.latency.labels(label, status_class).observe(seconds)
-        self.statements.labels(label).observe(statements)
+        key = (operation, status)
+        children = self._children.get(key)
+        if children is None:
+            label = self.operation_label(operation)
+            status_class = "none" if status is None else f"{status // 100}xx"
+            children = (self.latency.labels(label, status_class), self.statements.labels(label))
+            # Bounded like the labels: names past the limit all share the "other" children.
+            if len(self._children) < CHILDREN_CACHED:
+                self._children[key] = children
+        children[0].observe(seconds)
+        children[1].observe(statements)
 
     # PoolWatch (db/pool_watch.py)
     def in_use(self, delta: int) -> None:
