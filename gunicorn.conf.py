@@ -73,14 +73,18 @@ if settings.worker_balance:
         balance.assign(server, worker)
 
 
-def child_exit(server: object, worker: object) -> None:
-    """A worker has gone: its balance slot is freed, its pool gauges leave the live sums."""
-    if settings.worker_balance:
-        balance.release(worker)
-    if settings.metrics_dir is not None:
-        worker_exited(settings.metrics_dir, worker.pid)  # type: ignore[attr-defined]
+if settings.worker_balance or settings.metrics_dir is not None:
+
+    def child_exit(server: object, worker: object) -> None:
+        """A worker has gone: its balance slot is freed, its pool gauges leave the live sums."""
+        if settings.worker_balance:
+            balance.release(worker)
+        if settings.metrics_dir is not None:
+            worker_exited(settings.metrics_dir, worker.pid)  # type: ignore[attr-defined]
 
 
-def on_exit(server: object) -> None:
-    if settings.metrics_dir is not None:
+if settings.metrics_dir is not None:
+
+    def on_exit(server: object) -> None:
+        assert settings.metrics_dir is not None
         remove_made_directory(settings.metrics_dir, made=_metrics_dir_made)
