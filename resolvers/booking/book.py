@@ -28,6 +28,7 @@ from db.enums import (
     WebhookEvent,
 )
 from db.models import Account, Appointment, Schedule, SessionSeats
+from resolvers.booking.candidates import occurrence_on
 from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.booking.manage_tokens import derive_token, hash_token, new_salt, token_again
 from resolvers.booking.results import (
@@ -40,7 +41,7 @@ from resolvers.booking.results import (
     NotAScheduledDate,
     SessionFull,
 )
-from resolvers.booking.sessions import current_occurrence, next_session_after, occurrence_on
+from resolvers.booking.sessions import current_occurrence, next_session_after
 from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.calendar import (

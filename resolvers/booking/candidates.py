@@ -26,11 +26,12 @@ from resolvers.catalogue.records import ScheduleRow
 from resolvers.platform.calendar import (
     Occurrence,
     SessionStatus,
+    VacationSpan,
     local_instant,
+    occurrence,
     rules_of,
     today_in,
 )
-from resolvers.platform.calendar import occurrence as build_occurrence
 
 # How many candidate dates per doctor the next-session statement returns: the first
 # is OPEN unless the widened window let in a closed or not-yet-open one at either end.
@@ -129,21 +130,33 @@ def _utc_wall(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(tzinfo=None)
 
 
-def _confirm(
-    schedule: ScheduleRecord, day: date, booked: int, zone: ZoneInfo, now: datetime
+def occurrence_on(
+    schedule: ScheduleRecord,
+    day: date,
+    *,
+    zone: ZoneInfo,
+    vacations: Sequence[VacationSpan],
+    booked: int,
+    now: datetime,
 ) -> Occurrence:
-    # The statement dropped every date a vacation of the schedule covers: none blocks it.
-    return build_occurrence(
+    return occurrence(
         schedule_id=schedule.id,
         day=day,
         start=schedule.start_time,
         end=schedule.end_time,
         zone=zone,
         rules=rules_of(schedule),
-        vacations=(),
+        vacations=vacations,
         booked=booked,
         now=now,
     )
+
+
+def _confirm(
+    schedule: ScheduleRecord, day: date, booked: int, zone: ZoneInfo, now: datetime
+) -> Occurrence:
+    # The statement dropped every date a vacation of the schedule covers: none blocks it.
+    return occurrence_on(schedule, day, zone=zone, vacations=(), booked=booked, now=now)
 
 
 @dataclass(frozen=True, slots=True)

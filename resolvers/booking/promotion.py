@@ -32,9 +32,9 @@ from db.enums import (
 )
 from db.models import Account, Appointment, Schedule, SessionSeats, WaitlistEntry
 from resolvers.booking.book import take_seat
+from resolvers.booking.candidates import occurrence_on
 from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.booking.manage_tokens import promoted_salt
-from resolvers.booking.sessions import occurrence_on
 from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.calendar import SessionStatus, zone_of

@@ -12,18 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Account, Schedule, ScheduleRecord
-from resolvers.booking.candidates import Found, bookable_sessions
+from resolvers.booking.candidates import Found, bookable_sessions, occurrence_on
 from resolvers.booking.loaders import SessionFacts, session_facts
 from resolvers.catalogue.doctors import is_public
 from resolvers.platform.calendar import (
     Occurrence,
     SessionStatus,
-    VacationSpan,
     check_range,
     check_span,
-    occurrence,
     pattern_of,
-    rules_of,
     today_in,
     zone_of,
 )
@@ -35,28 +32,6 @@ if TYPE_CHECKING:
 
 # How far ahead "next available session" looks, counting today.
 NEXT_AVAILABLE_DAYS = 60
-
-
-def occurrence_on(
-    schedule: ScheduleRecord,
-    day: date,
-    *,
-    zone: ZoneInfo,
-    vacations: Sequence[VacationSpan],
-    booked: int,
-    now: datetime,
-) -> Occurrence:
-    return occurrence(
-        schedule_id=schedule.id,
-        day=day,
-        start=schedule.start_time,
-        end=schedule.end_time,
-        zone=zone,
-        rules=rules_of(schedule),
-        vacations=vacations,
-        booked=booked,
-        now=now,
-    )
 
 
 def occurrences_of(

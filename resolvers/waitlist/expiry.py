@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, WaitlistStatus
 from db.models import Account, Schedule, WaitlistEntry
-from resolvers.booking.sessions import occurrence_on
+from resolvers.booking.candidates import occurrence_on
 from resolvers.booking.wording import describe_session
 from resolvers.platform import messages
 from resolvers.platform.calendar import zone_of
