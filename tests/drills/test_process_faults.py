@@ -78,8 +78,17 @@ async def test_sigterm_under_load_lets_in_flight_requests_finish_and_exits_in_ti
     await locker.execute("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE")
     limits = httpx.Limits(max_connections=IN_FLIGHT)
     async with httpx.AsyncClient(base_url=server.origin, timeout=60, limits=limits) as client:
+        # Each held request its own document (a comment apart): identical ones would wait
+        # for the first one's answer in the response cache instead of each reaching the
+        # database, and this drill holds requests inside PostgreSQL.
         held = [
-            asyncio.create_task(client.post("/graphql", json=CATEGORIES)) for _ in range(IN_FLIGHT)
+            asyncio.create_task(
+                client.post(
+                    "/graphql",
+                    json={**CATEGORIES, "query": f"{CATEGORIES['query']}\n# held request {n}"},
+                )
+            )
+            for n in range(IN_FLIGHT)
         ]
         await _waiting_on_locks(url, IN_FLIGHT)
         typename = {"query": "{ __typename }"}
