@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=100, help="per operation and pass")
     parser.add_argument("--seed", type=int, default=20261124, help="for a reproducible run")
     # A hard limit well above that, so a slow machine passes and a hung run still ends.
-    parser.add_argument("--seconds", type=float, default=420, help="hard limit for all passes")
+    parser.add_argument("--seconds", type=float, default=540, help="hard limit for all passes")
     parser.add_argument("--passes", default=",".join(PASSES), help="anonymous,doctor,admin")
     args = parser.parse_args(argv)
 
